@@ -1,0 +1,60 @@
+"""The one place that decides which journeys a user may see or change.
+
+Every view calls `get_journey_for_user` (or filters with `visible_to`) before it
+touches patient data. "Missing" and "not yours" are the same 404, so an id reveals
+nothing. Each rule is one line with the reason beside it.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from journeys.models.people import Role
+
+CARE_TEAM_ROLES = (Role.STAFF, Role.COORDINATOR, Role.CLINIC_ADMIN)
+
+
+def _visible_filter(user):
+    if not user.is_authenticated or not user.is_active:
+        return None  # Anonymous and deactivated users see nothing.
+    if user.role == Role.PATIENT:
+        return Q(patient=user)  # A patient sees only their own journey.
+    if user.role in CARE_TEAM_ROLES and user.clinic_id:
+        return Q(clinic_id=user.clinic_id)  # The care team sees its own clinic only.
+    return None  # Anyone else (a caregiver without a grant, a clinic-less admin): nothing.
+
+
+def _writable_filter(user):
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.role == Role.PATIENT:
+        return Q(patient=user)  # Patients tick their own items; checked again per item.
+    if user.role in CARE_TEAM_ROLES and user.clinic_id:
+        return Q(clinic_id=user.clinic_id)
+    return None  # Caregivers read; they never write.
+
+
+class JourneyQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        rule = _visible_filter(user)
+        return self.filter(rule) if rule is not None else self.none()
+
+    def writable_by(self, user):
+        rule = _writable_filter(user)
+        return self.filter(rule) if rule is not None else self.none()
+
+
+def get_journey_for_user(user, journey_id, *, write=False, queryset=None):
+    """The journey, if `user` may see it (or change it, with write=True); else 404."""
+    from journeys.models import Journey
+
+    base = queryset if queryset is not None else Journey.objects.all()
+    allowed = base.writable_by(user) if write else base.visible_to(user)
+    journey = allowed.filter(pk=journey_id).first()
+    if journey is None:
+        raise Http404("No such journey.")
+    return journey
+
+
+def is_care_team(user):
+    return user.is_authenticated and user.role in CARE_TEAM_ROLES and bool(user.clinic_id)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class JourneysConfig(AppConfig):
+    name = "journeys"
+    verbose_name = "SpineCare journeys"

@@ -1,0 +1,24 @@
+"""Writing the audit trail. Reads and changes of patient data both come through here."""
+
+from django.utils import timezone
+
+from journeys.models import AuditEvent
+
+
+def client_ip(request):
+    # REMOTE_ADDR only: a forwarded header is trivially spoofed unless a trusted proxy
+    # rewrites it, and the deployment guide puts that proxy in front.
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def audit_record(*, actor, action, patient, obj=None, request=None, **detail):
+    return AuditEvent.objects.create(
+        at=timezone.now(),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        patient=patient,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        ip_address=client_ip(request),
+        detail=detail,
+    )

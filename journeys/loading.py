@@ -1,0 +1,51 @@
+"""Loading a whole journey for a page in a fixed number of queries."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from journeys.models import Appointment, ChecklistItem, Stage, StageEvent
+from journeys.next_step import next_step
+
+
+@dataclass
+class JourneyPage:
+    journey: object
+    stages: list
+    items: list
+    appointments: list
+
+    def items_for(self, stage):
+        return [i for i in self.items if i.stage_id == stage.pk]
+
+    @property
+    def next(self):
+        return next_step(
+            self.journey, stages=self.stages, items=self.items, appointments=self.appointments
+        )
+
+    def stage_rows(self):
+        current = self.next.stage
+        return [
+            {"stage": s, "items": self.items_for(s), "is_current": current is not None and s.pk == current.pk}
+            for s in self.stages
+        ]
+
+
+def load_journey_page(journey, *, with_history=False):
+    """Queries: stages (+1 for their history when asked), checklist items, appointments."""
+    stages = Stage.objects.filter(journey=journey).order_by("position")
+    if with_history:
+        stages = stages.prefetch_related(
+            Prefetch("events", queryset=StageEvent.objects.select_related("by").order_by("at", "id"))
+        )
+    items = ChecklistItem.objects.filter(journey=journey).select_related("done_by")
+    appointments = Appointment.objects.filter(journey=journey).select_related(
+        "location", "test_type"
+    )
+    return JourneyPage(
+        journey=journey,
+        stages=list(stages),
+        items=list(items.order_by("due_date", "id")),
+        appointments=list(appointments.order_by("starts_at")),
+    )

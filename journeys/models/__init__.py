@@ -1,0 +1,57 @@
+from journeys.models.audit import AuditEvent
+from journeys.models.journeys import (
+    ChecklistItem,
+    Journey,
+    JourneyStatus,
+    Stage,
+    StageEvent,
+    StageStatus,
+)
+from journeys.models.people import Clinic, Location, Role, User
+from journeys.models.procedures import (
+    SURGERY_DAY_STEPS,
+    Anchor,
+    ChecklistItemTemplate,
+    Owner,
+    ProcedureStep,
+    ProcedureTemplate,
+    Step,
+    TestType,
+)
+from journeys.models.reminders import Channel, Delivery, Reminder, ReminderStatus
+from journeys.models.scheduling import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    TestResult,
+)
+
+__all__ = [
+    "SURGERY_DAY_STEPS",
+    "Anchor",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentStatus",
+    "AuditEvent",
+    "Channel",
+    "ChecklistItem",
+    "ChecklistItemTemplate",
+    "Clinic",
+    "Delivery",
+    "Journey",
+    "JourneyStatus",
+    "Location",
+    "Owner",
+    "ProcedureStep",
+    "ProcedureTemplate",
+    "Reminder",
+    "ReminderStatus",
+    "Role",
+    "Stage",
+    "StageEvent",
+    "StageStatus",
+    "Step",
+    "TestResult",
+    "TestType",
+    "User",
+]

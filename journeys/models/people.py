@@ -1,0 +1,102 @@
+"""Clinics, their locations, and the people who use SpineCare."""
+
+import zoneinfo
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(
+        max_length=64, default="America/Los_Angeles", validators=[validate_time_zone]
+    )
+    phone = models.CharField(max_length=40, help_text="The care team's number patients call.")
+    after_hours_phone = models.CharField(max_length=40, blank=True)
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def zone(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Location(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="locations")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Each role is also a Django group of the same name (see migrations)."""
+
+    PATIENT = "patient", _("Patient")
+    CAREGIVER = "caregiver", _("Caregiver")
+    STAFF = "staff", _("Clinic staff")
+    COORDINATOR = "coordinator", _("Coordinator")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+
+
+class EmailUserManager(UserManager):
+    def _create_user_object(self, username, email, password, **extra_fields):
+        # Email is the login; there is no username.
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.password = ""
+        if password is not None:
+            user.set_password(password)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        user = self._create_user_object(None, email, password, **extra_fields)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=200)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    phone = models.CharField(max_length=40, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=8, choices=[("en", "English"), ("es", "Español")], default="en")
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+    objects = EmailUserManager()
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_care_team(self):
+        return self.role in (Role.STAFF, Role.COORDINATOR, Role.CLINIC_ADMIN)

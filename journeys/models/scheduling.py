@@ -1,0 +1,67 @@
+"""Appointments: consultations, pre-op tests, surgery, therapy and follow-ups."""
+
+from datetime import timedelta
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from journeys.models.journeys import Journey
+from journeys.models.people import Location
+from journeys.models.procedures import TestType
+
+
+class AppointmentKind(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    PREOP_TEST = "preop_test", _("Pre-operative test")
+    SURGERY = "surgery", _("Surgery")
+    FOLLOW_UP = "follow_up", _("Follow-up visit")
+    THERAPY = "therapy", _("Physical therapy")
+
+
+class AppointmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    SCHEDULED = "scheduled", _("Scheduled")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    NO_SHOW = "no_show", _("Missed")
+
+
+class TestResult(models.TextChoices):
+    PENDING = "pending", _("Waiting for result")
+    CLEARED = "cleared", _("Cleared")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+
+
+class Appointment(models.Model):
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="appointments")
+    kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
+    starts_at = models.DateTimeField()
+    duration = models.DurationField(default=timedelta(minutes=30))
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
+    )
+    test_type = models.ForeignKey(
+        TestType, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    result = models.CharField(max_length=20, choices=TestResult.choices, blank=True)
+    result_note = models.CharField(max_length=300, blank=True)
+    resulted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["journey", "starts_at"])]
+
+    def __str__(self):
+        label = self.test_type.name if self.test_type_id else self.get_kind_display()
+        return f"{label} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self):
+        return self.starts_at + self.duration
+
+    @property
+    def title(self):
+        return self.test_type.name if self.test_type_id else self.get_kind_display()

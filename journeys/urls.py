@@ -1,0 +1,25 @@
+from django.urls import path
+
+from journeys.views import patient, staff
+
+app_name = "journeys"
+
+urlpatterns = [
+    # /
+    path("", patient.home, name="home"),
+    # /journeys/
+    path("journeys/<int:journey_id>/", patient.journey_detail, name="journey"),
+    path(
+        "journeys/<int:journey_id>/items/<int:item_id>/toggle/",
+        patient.checklist_toggle,
+        name="checklist-toggle",
+    ),
+    # /staff/
+    path("staff/", staff.worklist, name="staff-worklist"),
+    path("staff/journeys/<int:journey_id>/", staff.journey_detail, name="staff-journey"),
+    path(
+        "staff/journeys/<int:journey_id>/stages/<int:stage_id>/",
+        staff.stage_action,
+        name="stage-action",
+    ),
+]

@@ -1,0 +1,56 @@
+"""The patient's pages: their journey and next step, their checklist."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from journeys.access import get_journey_for_user, is_care_team
+from journeys.audit import audit_record
+from journeys.enrolment import checklist_item_set_done
+from journeys.loading import load_journey_page
+from journeys.models import ChecklistItem, Journey, Owner, Role
+
+JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
+
+
+@login_required
+def home(request):
+    if is_care_team(request.user):
+        return redirect("journeys:staff-worklist")
+    journey = JOURNEY_QS.visible_to(request.user).order_by("-enrolled_at").first()
+    if journey is None:
+        return render(request, "patient/no_journey.html")
+    return _render_journey(request, journey, "patient/home.html")
+
+
+@login_required
+def journey_detail(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS)
+    return _render_journey(request, journey, "patient/home.html")
+
+
+def _render_journey(request, journey, template):
+    page = load_journey_page(journey)
+    audit_record(actor=request.user, action="journey.view", patient=journey.patient,
+                 obj=journey, request=request)
+    return render(request, template, {"page": page, "journey": journey, "next": page.next})
+
+
+@login_required
+@require_POST
+def checklist_toggle(request, journey_id, item_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    item = get_object_or_404(ChecklistItem.objects.select_related("journey"), pk=item_id,
+                             journey=journey)
+    if request.user.role == Role.PATIENT and item.owner != Owner.PATIENT:
+        # Patients see the care team's items but cannot tick them.
+        raise Http404("Not your item.")
+    try:
+        checklist_item_set_done(item=item, done=request.POST.get("done") == "1",
+                                by=request.user, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(request.POST.get("next") or "journeys:home")
