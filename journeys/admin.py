@@ -8,11 +8,11 @@ from journeys.models import (
     Delivery,
     Journey,
     Location,
+    PreopTestType,
     ProcedureStep,
     ProcedureTemplate,
     Reminder,
     StageEvent,
-    TestType,
     User,
 )
 
@@ -36,14 +36,19 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["email", "full_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Person", {"fields": ["full_name", "role", "clinic", "phone", "date_of_birth", "language"]}),
+        (
+            "Person",
+            {"fields": ["full_name", "role", "clinic", "phone", "date_of_birth", "language"]},
+        ),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["email", "full_name", "role", "clinic", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"fields": ["email", "full_name", "role", "clinic", "password1", "password2"]})
+    ]
 
 
-@admin.register(TestType)
-class TestTypeAdmin(admin.ModelAdmin):
+@admin.register(PreopTestType)
+class PreopTestTypeAdmin(admin.ModelAdmin):
     list_display = ["name", "clinic", "validity_days", "needs_fasting"]
     list_filter = ["clinic"]
 

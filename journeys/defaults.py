@@ -10,10 +10,10 @@ from journeys.models import (
     Anchor,
     ChecklistItemTemplate,
     Owner,
+    PreopTestType,
     ProcedureStep,
     ProcedureTemplate,
     Step,
-    TestType,
 )
 
 # name: (prep instructions, validity days, needs fasting)
@@ -72,15 +72,43 @@ SURG, START = Anchor.SURGERY, Anchor.STAGE_START
 
 # (step, text, owner, anchor, offset days, required)
 COMMON_ITEMS = [
-    (Step.CONSULTATION, "Bring a list of every medicine and supplement you take", P, START, 0, True),
+    (
+        Step.CONSULTATION,
+        "Bring a list of every medicine and supplement you take",
+        P,
+        START,
+        0,
+        True,
+    ),
     (Step.CONSULTATION, "Record the patient's medications and smoking status", S, START, 0, True),
     (Step.PREOP_TESTING, "Schedule the required pre-operative tests", C, START, 2, True),
     (Step.PREOP_TESTING, "Go to each of your pre-operative tests", P, SURG, -14, True),
     (Step.PREPARATION, "Stop herbal supplements and fish oil", P, SURG, -14, True),
-    (Step.PREPARATION, "Arrange a ride home and someone to stay with you the first night", P, SURG, -7, True),
-    (Step.PREPARATION, "Get written instructions from your prescriber for any blood thinner", C, SURG, -10, True),
+    (
+        Step.PREPARATION,
+        "Arrange a ride home and someone to stay with you the first night",
+        P,
+        SURG,
+        -7,
+        True,
+    ),
+    (
+        Step.PREPARATION,
+        "Get written instructions from your prescriber for any blood thinner",
+        C,
+        SURG,
+        -10,
+        True,
+    ),
     (Step.PREPARATION, "Shower with the antiseptic wash the night before", P, SURG, -1, True),
-    (Step.PREPARATION, "Stop eating solid food the evening before, as your care team told you", P, SURG, -1, True),
+    (
+        Step.PREPARATION,
+        "Stop eating solid food the evening before, as your care team told you",
+        P,
+        SURG,
+        -1,
+        True,
+    ),
     (Step.PREPARATION, "Confirm arrival time with the patient", C, SURG, -2, True),
     (Step.RECOVERY, "Walk with help on the day of surgery or the day after", P, START, 1, True),
     (Step.RECOVERY, "Learn the warning signs that mean you should call", P, START, 0, True),
@@ -88,10 +116,30 @@ COMMON_ITEMS = [
     (Step.REHABILITATION, "Walk a little further every day", P, START, 7, False),
 ]
 FUSION_ITEMS = [
-    (Step.PREPARATION, "Stop smoking and all nicotine, including vaping and patches", P, SURG, -42, True),
-    (Step.REHABILITATION, "Avoid bending, lifting more than 10 lb and twisting until cleared", P, START, 0, True),
+    (
+        Step.PREPARATION,
+        "Stop smoking and all nicotine, including vaping and patches",
+        P,
+        SURG,
+        -42,
+        True,
+    ),
+    (
+        Step.REHABILITATION,
+        "Avoid bending, lifting more than 10 lb and twisting until cleared",
+        P,
+        START,
+        0,
+        True,
+    ),
 ]
-FUSION_TESTS = ["History and physical", "Blood count (CBC)", "Metabolic panel (BMP)", "Type and screen", "MRSA nasal swab"]
+FUSION_TESTS = [
+    "History and physical",
+    "Blood count (CBC)",
+    "Metabolic panel (BMP)",
+    "Type and screen",
+    "MRSA nasal swab",
+]
 DECOMPRESSION_TESTS = ["History and physical", "Blood count (CBC)"]
 
 ALL_STEPS = list(Step)
@@ -111,10 +159,14 @@ PROCEDURES = {
 def install_clinic_defaults(clinic):
     tests = {}
     for name, (prep, validity, fasting) in TESTS.items():
-        tests[name], _ = TestType.objects.get_or_create(
+        tests[name], _ = PreopTestType.objects.get_or_create(
             clinic=clinic,
             name=name,
-            defaults={"prep_instructions": prep, "validity_days": validity, "needs_fasting": fasting},
+            defaults={
+                "prep_instructions": prep,
+                "validity_days": validity,
+                "needs_fasting": fasting,
+            },
         )
     for name, (steps, extra, required, per_week, weeks, start) in PROCEDURES.items():
         procedure, created = ProcedureTemplate.objects.get_or_create(
@@ -137,8 +189,12 @@ def install_clinic_defaults(clinic):
             )
         ChecklistItemTemplate.objects.bulk_create(
             ChecklistItemTemplate(
-                procedure_step=by_step[step], text=text, owner=owner, anchor=anchor,
-                offset_days=offset, required=req,
+                procedure_step=by_step[step],
+                text=text,
+                owner=owner,
+                anchor=anchor,
+                offset_days=offset,
+                required=req,
             )
             for step, text, owner, anchor, offset, req in COMMON_ITEMS + extra
             if step in by_step

@@ -112,8 +112,9 @@ def reminder_send(*, reminder_id, token):
     with transaction.atomic():
         won = Reminder.objects.filter(
             id=reminder.pk, status=ReminderStatus.SENDING, lease_token=token
-        ).update(status=ReminderStatus.SENT, sent_at=timezone.now(), lease_token=None,
-                 last_error="")
+        ).update(
+            status=ReminderStatus.SENT, sent_at=timezone.now(), lease_token=None, last_error=""
+        )
         delivery.finished_at = timezone.now()
         delivery.succeeded = True
         delivery.provider_message_id = provider_id or ""

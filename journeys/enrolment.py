@@ -43,10 +43,7 @@ def _ensure_writable(journey):
 def due_date_for(item, *, journey, stage):
     """The calendar day, in the clinic's zone, an item is due; None until its anchor is known."""
     zone = journey.clinic.zone
-    if item.anchor == Anchor.SURGERY:
-        anchor = journey.surgery_at
-    else:
-        anchor = stage.started_at
+    anchor = journey.surgery_at if item.anchor == Anchor.SURGERY else stage.started_at
     if anchor is None:
         return None
     return anchor.astimezone(zone).date() + timedelta(days=item.offset_days)
@@ -159,22 +156,42 @@ def journey_set_status(*, journey, status, by, reason="", request=None):
     journey.status_reason = reason.strip()
     journey.save(update_fields=["status", "status_reason"])
     audit_record(
-        actor=by, action="journey.status", patient=journey.patient, obj=journey,
-        request=request, status=status, reason=journey.status_reason,
+        actor=by,
+        action="journey.status",
+        patient=journey.patient,
+        obj=journey,
+        request=request,
+        status=status,
+        reason=journey.status_reason,
     )
     reminders_reconcile(journey=journey)
     return journey
 
 
 @transaction.atomic
-def checklist_item_add(*, journey, stage, text, by, owner=Owner.PATIENT,
-                       anchor=Anchor.SURGERY, offset_days=0, required=True, request=None):
+def checklist_item_add(
+    *,
+    journey,
+    stage,
+    text,
+    by,
+    owner=Owner.PATIENT,
+    anchor=Anchor.SURGERY,
+    offset_days=0,
+    required=True,
+    request=None,
+):
     _ensure_writable(journey)
     if stage.journey_id != journey.pk:
         raise ValidationError(_("That step is not part of this journey."), code="stage")
     item = ChecklistItem(
-        journey=journey, stage=stage, text=text.strip(), owner=owner, anchor=anchor,
-        offset_days=offset_days, required=required,
+        journey=journey,
+        stage=stage,
+        text=text.strip(),
+        owner=owner,
+        anchor=anchor,
+        offset_days=offset_days,
+        required=required,
     )
     item.due_date = due_date_for(item, journey=journey, stage=stage)
     enrolled_on = journey.enrolled_at.astimezone(journey.clinic.zone).date()
@@ -186,8 +203,14 @@ def checklist_item_add(*, journey, stage, text, by, owner=Owner.PATIENT,
         )
     item.full_clean()
     item.save()
-    audit_record(actor=by, action="checklist.add", patient=journey.patient, obj=item,
-                 request=request, text=item.text)
+    audit_record(
+        actor=by,
+        action="checklist.add",
+        patient=journey.patient,
+        obj=item,
+        request=request,
+        text=item.text,
+    )
     reminders_reconcile(journey=journey)
     return item
 
@@ -195,8 +218,14 @@ def checklist_item_add(*, journey, stage, text, by, owner=Owner.PATIENT,
 @transaction.atomic
 def checklist_item_remove(*, item, by, request=None):
     _ensure_writable(item.journey)
-    audit_record(actor=by, action="checklist.remove", patient=item.journey.patient, obj=item,
-                 request=request, text=item.text)
+    audit_record(
+        actor=by,
+        action="checklist.remove",
+        patient=item.journey.patient,
+        obj=item,
+        request=request,
+        text=item.text,
+    )
     item.delete()
     reminders_reconcile(journey=item.journey)
 
@@ -210,7 +239,12 @@ def checklist_item_set_done(*, item, done, by, request=None):
     item.done_at = timezone.now() if done else None
     item.done_by = by if done else None
     item.save(update_fields=["done_at", "done_by"])
-    audit_record(actor=by, action="checklist.tick" if done else "checklist.untick",
-                 patient=item.journey.patient, obj=item, request=request)
+    audit_record(
+        actor=by,
+        action="checklist.tick" if done else "checklist.untick",
+        patient=item.journey.patient,
+        obj=item,
+        request=request,
+    )
     reminders_reconcile(journey=item.journey)
     return item

@@ -27,7 +27,11 @@ class JourneyPage:
     def stage_rows(self):
         current = self.next.stage
         return [
-            {"stage": s, "items": self.items_for(s), "is_current": current is not None and s.pk == current.pk}
+            {
+                "stage": s,
+                "items": self.items_for(s),
+                "is_current": current is not None and s.pk == current.pk,
+            }
             for s in self.stages
         ]
 
@@ -37,7 +41,9 @@ def load_journey_page(journey, *, with_history=False):
     stages = Stage.objects.filter(journey=journey).order_by("position")
     if with_history:
         stages = stages.prefetch_related(
-            Prefetch("events", queryset=StageEvent.objects.select_related("by").order_by("at", "id"))
+            Prefetch(
+                "events", queryset=StageEvent.objects.select_related("by").order_by("at", "id")
+            )
         )
     items = ChecklistItem.objects.filter(journey=journey).select_related("done_by")
     appointments = Appointment.objects.filter(journey=journey).select_related(

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils.translation import gettext as _
 
-from journeys.models import AppointmentKind, AppointmentStatus, TestResult
+from journeys.models import AppointmentKind, AppointmentStatus, PreopResult
 
 
 @dataclass(frozen=True)
@@ -43,9 +43,9 @@ def _check_test(test, appointments, surgery_at):
     live = [a for a in appointments if a.status != AppointmentStatus.CANCELLED]
     if not live:
         return MissingTest(test.name, _("not scheduled"))
-    cleared = [a for a in live if a.result == TestResult.CLEARED]
+    cleared = [a for a in live if a.result == PreopResult.CLEARED]
     if not cleared:
-        if any(a.result == TestResult.NEEDS_REVIEW for a in live):
+        if any(a.result == PreopResult.NEEDS_REVIEW for a in live):
             return MissingTest(test.name, _("result needs review"))
         return MissingTest(test.name, _("no result yet"))
     if surgery_at is None:

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from journeys.models import (
+    SURGERY_DAY_STEPS,
     Appointment,
     AppointmentStatus,
-    SURGERY_DAY_STEPS,
     ChecklistItem,
     Journey,
     JourneyStatus,
@@ -77,12 +77,17 @@ def journey_facts(journey):
 
 @transaction.atomic
 def reminders_reconcile(*, journey, now=None):
-    """Bring the journey's reminder rows in line with its plan; returns (created, moved, cancelled)."""
+    """Bring the journey's reminder rows in line with its plan.
+
+    Returns the counts (created, moved, cancelled).
+    """
     now = now or timezone.now()
     # One reconcile per journey at a time, so two never create the same key.
-    journey = Journey.objects.select_for_update().select_related(
-        "clinic", "surgery_location"
-    ).get(pk=journey.pk)
+    journey = (
+        Journey.objects.select_for_update(of=("self",))
+        .select_related("clinic", "surgery_location")
+        .get(pk=journey.pk)
+    )
     planned = {p.key: p for p in plan_reminders(journey_facts(journey), now=now)}
     stored = {r.key: r for r in Reminder.objects.filter(journey=journey)}
 

@@ -39,14 +39,21 @@ def stage_transition(*, stage, to, by, reason="", at=None, expected_version=None
     if not is_care_team(by):
         raise ValidationError(_("Only the care team can change a step."), code="forbidden")
     # Lock the row so two nurses pressing at once serialise here (PostgreSQL).
-    stage = Stage.objects.select_for_update().select_related("journey__clinic").get(pk=stage.pk)
+    stage = (
+        Stage.objects.select_for_update(of=("self",))
+        .select_related("journey__clinic")
+        .get(pk=stage.pk)
+    )
     journey = stage.journey
     if journey.is_read_only:
         raise ValidationError(_("This journey is closed and can no longer be changed."))
     if expected_version is not None and expected_version != stage.version:
         raise ValidationError(
-            _("Someone else changed “%(step)s” since you opened this page. Nothing was saved; "
-              "please check the new status.") % {"step": stage.title},
+            _(
+                "Someone else changed “%(step)s” since you opened this page. Nothing was saved; "
+                "please check the new status."
+            )
+            % {"step": stage.title},
             code="stale",
         )
     reason = reason.strip()
@@ -71,8 +78,15 @@ def stage_transition(*, stage, to, by, reason="", at=None, expected_version=None
         stage=stage, from_status=previous, to_status=to, by=by, at=at, note=reason
     )
     audit_record(
-        actor=by, action="stage.transition", patient=journey.patient, obj=stage,
-        request=request, step=stage.step, from_status=previous, to_status=to, reason=reason,
+        actor=by,
+        action="stage.transition",
+        patient=journey.patient,
+        obj=stage,
+        request=request,
+        step=stage.step,
+        from_status=previous,
+        to_status=to,
+        reason=reason,
     )
     if to == S.ACTIVE and previous == S.PENDING:
         recompute_due_dates(journey)
@@ -110,10 +124,9 @@ def _check_time(stage, at, now):
     if at > now + timedelta(minutes=1):
         raise ValidationError(_("That time is in the future."), code="future")
     last = stage.events.order_by("-at").values_list("at", flat=True).first()
-    if last is not None and at < last:
-        raise ValidationError(
-            _("That time is before this step's last change."), code="before_last"
-        )
+    floor = max((t for t in (last, stage.started_at) if t is not None), default=None)
+    if floor is not None and at < floor:
+        raise ValidationError(_("That time is before this step's last change."), code="before_last")
     return at
 
 

@@ -6,7 +6,6 @@ cost at most a delay or one duplicate request, never a missed reminder.
 """
 
 import os
-from datetime import timedelta
 
 from celery import Celery
 
@@ -30,20 +29,3 @@ app.conf.update(
     timezone="UTC",
 )
 app.autodiscover_tasks()
-
-
-@app.on_after_finalize.connect
-def setup_beat_schedule(sender, **kwargs):
-    # Read at finalize time, not import time, so settings stay overridable.
-    from django.conf import settings
-
-    sender.conf.beat_schedule = {
-        "sweep-due-reminders": {
-            "task": "journeys.tasks.sweep_reminders",
-            "schedule": timedelta(seconds=settings.REMINDER_SWEEP_SECONDS),
-        },
-        "reconcile-reminders-nightly": {
-            "task": "journeys.tasks.reconcile_all_reminders",
-            "schedule": timedelta(hours=24),
-        },
-    }

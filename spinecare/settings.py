@@ -6,6 +6,7 @@ SPINECARE_PRODUCTION=true switches on every production safeguard and refuses to 
 without the values production must provide.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -25,6 +26,10 @@ if PRODUCTION and DEBUG:
 if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    # Production runs on PostgreSQL and Redis; the SQLite and filesystem defaults
+    # are for the demo only, and a per-process cache would split login rate limits.
+    env.str("DATABASE_URL")
+    env.str("REDIS_URL")
 else:
     # Only the demo and tests use this key; production must set its own.
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-local-development-key-not-for-production")
@@ -48,7 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Serves collected static files in production; the demo's runserver serves its own.
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,6 +162,18 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="spinecare")
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+# A static schedule (no django-celery-beat): clinic-local times are computed by the
+# planner with zoneinfo, so no crontab here ever meets a daylight-saving change.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-due-reminders": {
+        "task": "journeys.tasks.sweep_reminders",
+        "schedule": timedelta(seconds=REMINDER_SWEEP_SECONDS),
+    },
+    "reconcile-reminders-nightly": {
+        "task": "journeys.tasks.reconcile_all_reminders",
+        "schedule": timedelta(hours=24),
+    },
+}
 
 # Email: Django 6.1's MAILERS. The demo writes each message as a file in var/mail.
 EMAIL_URL = env.str("EMAIL_URL", default="")

@@ -13,17 +13,17 @@ from journeys.models.procedures import (
     Anchor,
     ChecklistItemTemplate,
     Owner,
+    PreopTestType,
     ProcedureStep,
     ProcedureTemplate,
     Step,
-    TestType,
 )
 from journeys.models.reminders import Channel, Delivery, Reminder, ReminderStatus
 from journeys.models.scheduling import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
-    TestResult,
+    PreopResult,
 )
 
 __all__ = [
@@ -42,6 +42,8 @@ __all__ = [
     "JourneyStatus",
     "Location",
     "Owner",
+    "PreopResult",
+    "PreopTestType",
     "ProcedureStep",
     "ProcedureTemplate",
     "Reminder",
@@ -51,7 +53,5 @@ __all__ = [
     "StageEvent",
     "StageStatus",
     "Step",
-    "TestResult",
-    "TestType",
     "User",
 ]

@@ -54,7 +54,7 @@ class Journey(models.Model):
     enrolled_at = models.DateTimeField()
     # Copied from the procedure at enrolment, like the stages.
     required_tests = models.ManyToManyField(
-        "journeys.TestType", blank=True, related_name="journeys"
+        "journeys.PreopTestType", blank=True, related_name="journeys"
     )
 
     objects = JourneyQuerySet.as_manager()

@@ -79,7 +79,9 @@ class User(AbstractUser):
     )
     phone = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
-    language = models.CharField(max_length=8, choices=[("en", "English"), ("es", "Español")], default="en")
+    language = models.CharField(
+        max_length=8, choices=[("en", "English"), ("es", "Español")], default="en"
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

@@ -42,7 +42,7 @@ class Anchor(models.TextChoices):
     STAGE_START = "stage_start", _("Days after the stage starts")
 
 
-class TestType(models.Model):
+class PreopTestType(models.Model):
     """A pre-operative test in the clinic's catalogue."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="test_types")
@@ -67,7 +67,7 @@ class ProcedureTemplate(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="procedures")
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
-    required_tests = models.ManyToManyField(TestType, blank=True, related_name="procedures")
+    required_tests = models.ManyToManyField(PreopTestType, blank=True, related_name="procedures")
     therapy_sessions_per_week = models.PositiveSmallIntegerField(
         default=2, validators=[MaxValueValidator(7)]
     )

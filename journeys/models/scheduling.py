@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from journeys.models.journeys import Journey
 from journeys.models.people import Location
-from journeys.models.procedures import TestType
+from journeys.models.procedures import PreopTestType
 
 
 class AppointmentKind(models.TextChoices):
@@ -26,7 +26,7 @@ class AppointmentStatus(models.TextChoices):
     NO_SHOW = "no_show", _("Missed")
 
 
-class TestResult(models.TextChoices):
+class PreopResult(models.TextChoices):
     PENDING = "pending", _("Waiting for result")
     CLEARED = "cleared", _("Cleared")
     NEEDS_REVIEW = "needs_review", _("Needs review")
@@ -44,9 +44,9 @@ class Appointment(models.Model):
         max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.SCHEDULED
     )
     test_type = models.ForeignKey(
-        TestType, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+        PreopTestType, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
     )
-    result = models.CharField(max_length=20, choices=TestResult.choices, blank=True)
+    result = models.CharField(max_length=20, choices=PreopResult.choices, blank=True)
     result_note = models.CharField(max_length=300, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
 

@@ -34,8 +34,13 @@ def journey_detail(request, journey_id):
 
 def _render_journey(request, journey, template):
     page = load_journey_page(journey)
-    audit_record(actor=request.user, action="journey.view", patient=journey.patient,
-                 obj=journey, request=request)
+    audit_record(
+        actor=request.user,
+        action="journey.view",
+        patient=journey.patient,
+        obj=journey,
+        request=request,
+    )
     return render(request, template, {"page": page, "journey": journey, "next": page.next})
 
 
@@ -43,14 +48,16 @@ def _render_journey(request, journey, template):
 @require_POST
 def checklist_toggle(request, journey_id, item_id):
     journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
-    item = get_object_or_404(ChecklistItem.objects.select_related("journey"), pk=item_id,
-                             journey=journey)
+    item = get_object_or_404(
+        ChecklistItem.objects.select_related("journey"), pk=item_id, journey=journey
+    )
     if request.user.role == Role.PATIENT and item.owner != Owner.PATIENT:
         # Patients see the care team's items but cannot tick them.
         raise Http404("Not your item.")
     try:
-        checklist_item_set_done(item=item, done=request.POST.get("done") == "1",
-                                by=request.user, request=request)
+        checklist_item_set_done(
+            item=item, done=request.POST.get("done") == "1", by=request.user, request=request
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(request.POST.get("next") or "journeys:home")

@@ -52,10 +52,16 @@ def journey_detail(request, journey_id):
         request.user, journey_id, queryset=Journey.objects.select_related("clinic", "patient")
     )
     page = load_journey_page(journey, with_history=True)
-    audit_record(actor=request.user, action="journey.view", patient=journey.patient,
-                 obj=journey, request=request)
-    return render(request, "staff/journey.html", {"page": page, "journey": journey,
-                                                  "actions": ACTIONS})
+    audit_record(
+        actor=request.user,
+        action="journey.view",
+        patient=journey.patient,
+        obj=journey,
+        request=request,
+    )
+    return render(
+        request, "staff/journey.html", {"page": page, "journey": journey, "actions": ACTIONS}
+    )
 
 
 @care_team_required

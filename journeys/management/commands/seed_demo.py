@@ -16,17 +16,16 @@ from journeys.models import (
     Clinic,
     Journey,
     Location,
+    PreopResult,
     ProcedureTemplate,
     Role,
     Stage,
     StageStatus,
-    Step,
-    TestResult,
     User,
 )
 from journeys.reconcile import reminders_reconcile
 
-DEMO_PASSWORD = "spinecare-demo"
+DEMO_PASSWORD = "spinecare-demo"  # noqa: S105 -- documented demo password, DEBUG only
 CLINIC_NAME = "Riverside Spine Center"
 
 ACCOUNTS = [
@@ -45,8 +44,13 @@ PATIENTS = [
     ("patient2@example.com", "Lumbar microdiscectomy", 20, 1, ""),
     ("daniel.kim@example.com", "Cervical fusion (ACDF)", 0, 5, ""),
     ("grace.obi@example.com", "Lumbar laminectomy", -30, 8, ""),
-    ("henry.walsh@example.com", "Lumbar fusion (minimally invasive)", 12, 1,
-     "block: Waiting for the HbA1c result"),
+    (
+        "henry.walsh@example.com",
+        "Lumbar fusion (minimally invasive)",
+        12,
+        1,
+        "block: Waiting for the HbA1c result",
+    ),
     ("aisha.rahman@example.com", "Lumbar fusion (open)", None, 0, ""),
     ("tom.berg@example.com", "Lumbar microdiscectomy", 9, 2, ""),
     ("lucia.ferrari@example.com", "Cervical fusion (ACDF)", 25, 1, ""),
@@ -80,7 +84,7 @@ class Command(BaseCommand):
         else:
             self._seed()
             self.stdout.write(self.style.SUCCESS("Demo clinic created."))
-        self.stdout.write("Demo accounts (password: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for email, name, role in ACCOUNTS:
             self.stdout.write(f"  {email:<26} {role.label:<13} {name}")
 
@@ -92,9 +96,14 @@ class Command(BaseCommand):
             phone="(555) 010-2030",
             after_hours_phone="(555) 010-2099",
         )
-        main = Location.objects.create(clinic=clinic, name="Riverside Hospital, Surgery Center",
-                                       address="100 River Road, 2nd floor")
-        lab = Location.objects.create(clinic=clinic, name="Riverside Lab", address="100 River Road, ground floor")
+        main = Location.objects.create(
+            clinic=clinic,
+            name="Riverside Hospital, Surgery Center",
+            address="100 River Road, 2nd floor",
+        )
+        lab = Location.objects.create(
+            clinic=clinic, name="Riverside Lab", address="100 River Road, ground floor"
+        )
         install_clinic_defaults(clinic)
         people = {}
         for email, name, role in ACCOUNTS:
@@ -103,23 +112,41 @@ class Command(BaseCommand):
         for email, procedure_name, days, completed, then in PATIENTS:
             patient = people.get(email) or self._user(email, NAMES[email], Role.PATIENT, clinic)
             procedure = ProcedureTemplate.objects.get(clinic=clinic, name=procedure_name)
-            self._journey(patient, procedure, days, completed, then,
-                          nurse=nurse, surgeon=surgeon, main=main, lab=lab)
+            self._journey(
+                patient,
+                procedure,
+                days,
+                completed,
+                then,
+                nurse=nurse,
+                surgeon=surgeon,
+                main=main,
+                lab=lab,
+            )
 
     def _user(self, email, name, role, clinic):
-        user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name, role=role,
-                                        clinic=clinic, phone="(555) 010-0000")
+        user = User.objects.create_user(
+            email, DEMO_PASSWORD, full_name=name, role=role, clinic=clinic, phone="(555) 010-0000"
+        )
         return user
 
     def _journey(self, patient, procedure, days, completed, then, *, nurse, surgeon, main, lab):
         zone = procedure.clinic.zone
         now = timezone.now()
         # Enrol with a future date; past surgeries are moved back after their steps ran.
-        future = datetime.combine(now.astimezone(zone).date() + timedelta(days=max(days or 1, 1)),
-                                  time(7, 30), tzinfo=zone)
-        journey = journey_enroll(patient=patient, procedure=procedure, by=nurse,
-                                 surgery_at=future if days is not None else None,
-                                 surgeon=surgeon, location=main)
+        future = datetime.combine(
+            now.astimezone(zone).date() + timedelta(days=max(days or 1, 1)),
+            time(7, 30),
+            tzinfo=zone,
+        )
+        journey = journey_enroll(
+            patient=patient,
+            procedure=procedure,
+            by=nurse,
+            surgery_at=future if days is not None else None,
+            surgeon=surgeon,
+            location=main,
+        )
         self._tests(journey, lab, cleared=completed >= 2)
         for stage in Stage.objects.filter(journey=journey).order_by("position")[:completed]:
             stage.refresh_from_db()
@@ -130,33 +157,39 @@ class Command(BaseCommand):
             current = journey.stages.filter(status=StageStatus.ACTIVE).first()
             transitions.stage_block(stage=current, by=nurse, reason=then.removeprefix("block: "))
         if days is not None and days <= 0:
-            surgery = datetime.combine(now.astimezone(zone).date() + timedelta(days=days),
-                                       time(7, 30), tzinfo=zone)
+            surgery = datetime.combine(
+                now.astimezone(zone).date() + timedelta(days=days), time(7, 30), tzinfo=zone
+            )
             # Demo history only: a real surgery date is never set in the past.
             Journey.objects.filter(pk=journey.pk).update(surgery_at=surgery)
             journey.refresh_from_db()
             recompute_due_dates(journey)
             reminders_reconcile(journey=journey)
         if journey.surgery_at and journey.surgery_at > now:
-            Appointment.objects.create(journey=journey, kind=AppointmentKind.SURGERY,
-                                       starts_at=journey.surgery_at,
-                                       duration=timedelta(hours=4), location=main)
+            Appointment.objects.create(
+                journey=journey,
+                kind=AppointmentKind.SURGERY,
+                starts_at=journey.surgery_at,
+                duration=timedelta(hours=4),
+                location=main,
+            )
         return journey
 
     def _tests(self, journey, lab, *, cleared):
         now = timezone.now()
         for index, test in enumerate(journey.required_tests.all()):
-            starts = now - timedelta(days=3, hours=index) if cleared else now + timedelta(days=2 + index)
+            starts = (
+                now - timedelta(days=3, hours=index) if cleared else now + timedelta(days=2 + index)
+            )
             Appointment.objects.create(
-                journey=journey, kind=AppointmentKind.PREOP_TEST, test_type=test,
-                starts_at=starts.replace(minute=0, second=0, microsecond=0), location=lab,
-                result=TestResult.CLEARED if cleared else TestResult.PENDING,
+                journey=journey,
+                kind=AppointmentKind.PREOP_TEST,
+                test_type=test,
+                starts_at=starts.replace(minute=0, second=0, microsecond=0),
+                location=lab,
+                result=PreopResult.CLEARED if cleared else PreopResult.PENDING,
                 resulted_at=starts if cleared else None,
             )
         if cleared or journey.surgery_at is None:
             return
         reminders_reconcile(journey=journey)
-
-
-# Steps are referenced by value in PATIENTS; keep the import used for readers.
-__all__ = ["Command", "Step"]
