@@ -1,0 +1,140 @@
+"""Personas and service guards shared by the tests.
+
+Personas are built through the app's own functions (journey_enroll, the clinic
+defaults), so setting up a test exercises real code.
+"""
+
+import os
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from journeys.defaults import install_clinic_defaults
+from journeys.enrolment import journey_enroll
+from journeys.models import Clinic, Location, ProcedureTemplate, Role, User
+
+PASSWORD = "correct-horse-battery-staple"
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls
+# from that thread are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def require_service(name, available, why=""):
+    """Skip when a service is missing locally; under CI=true a missing service fails."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + why if why else ''}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message} (CI=true: tests needing it must run)")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def require_postgres(db):
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL")
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    require_service("Redis", bool(url), "set REDIS_URL")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        require_service("Redis", False, str(exc))
+    return url
+
+
+def make_user(email, role, clinic, name=None):
+    return User.objects.create_user(
+        email, PASSWORD, full_name=name or email.split("@")[0].title(), role=role, clinic=clinic
+    )
+
+
+@pytest.fixture
+def clinic(db):
+    clinic = Clinic.objects.create(
+        name="Test Spine Clinic", time_zone="America/Los_Angeles", phone="(555) 123-4567"
+    )
+    Location.objects.create(clinic=clinic, name="Main hospital")
+    install_clinic_defaults(clinic)
+    return clinic
+
+
+@pytest.fixture
+def other_clinic(db):
+    clinic = Clinic.objects.create(name="Other Clinic", phone="(555) 999-0000")
+    install_clinic_defaults(clinic)
+    return clinic
+
+
+@pytest.fixture
+def nurse(clinic):
+    return make_user("nurse@test.example", Role.STAFF, clinic, "Nina Nurse")
+
+
+@pytest.fixture
+def coordinator(clinic):
+    return make_user("coordinator@test.example", Role.COORDINATOR, clinic, "Cora Coordinator")
+
+
+@pytest.fixture
+def patient(clinic):
+    return make_user("patient@test.example", Role.PATIENT, clinic, "Pat Patient")
+
+
+@pytest.fixture
+def stranger(clinic):
+    """Another patient of the same clinic."""
+    return make_user("stranger@test.example", Role.PATIENT, clinic, "Stan Stranger")
+
+
+@pytest.fixture
+def other_clinic_nurse(other_clinic):
+    return make_user("nurse@other.example", Role.STAFF, other_clinic, "Olga Other")
+
+
+def surgery_in(clinic, days, at=time(7, 30)):
+    day = timezone.now().astimezone(clinic.zone).date() + timedelta(days=days)
+    return datetime.combine(day, at, tzinfo=clinic.zone)
+
+
+@pytest.fixture
+def fusion(clinic):
+    return ProcedureTemplate.objects.get(clinic=clinic, name="Lumbar fusion (open)")
+
+
+@pytest.fixture
+def microdiscectomy(clinic):
+    return ProcedureTemplate.objects.get(clinic=clinic, name="Lumbar microdiscectomy")
+
+
+@pytest.fixture
+def journey(patient, fusion, nurse):
+    return journey_enroll(
+        patient=patient, procedure=fusion, by=nurse, surgery_at=surgery_in(fusion.clinic, 21)
+    )
+
+
+@pytest.fixture
+def stranger_journey(stranger, fusion, nurse):
+    return journey_enroll(
+        patient=stranger, procedure=fusion, by=nurse, surgery_at=surgery_in(fusion.clinic, 30)
+    )
+
+
+@pytest.fixture
+def other_clinic_journey(other_clinic, other_clinic_nurse):
+    other_patient = make_user("patient@other.example", Role.PATIENT, other_clinic, "Otto Elsewhere")
+    procedure = ProcedureTemplate.objects.get(clinic=other_clinic, name="Lumbar fusion (open)")
+    return journey_enroll(
+        patient=other_patient,
+        procedure=procedure,
+        by=other_clinic_nurse,
+        surgery_at=surgery_in(other_clinic, 14),
+    )
