@@ -1,0 +1,62 @@
+from django.core import mail
+from django.utils import timezone
+
+from journeys.channels.email import EmailChannel
+from journeys.models import Delivery, Reminder
+
+
+def make_reminder(journey, **fields):
+    reminder = Reminder.objects.create(
+        journey=journey,
+        key="test:email",
+        due_at=timezone.now(),
+        subject=fields.pop("subject", "Tomorrow: Dr. O'Neill's visit"),
+        body=fields.pop("body", "Bring your medication list & your <ID card>."),
+        **fields,
+    )
+    delivery = Delivery.objects.create(
+        reminder=reminder, channel=reminder.channel, started_at=timezone.now()
+    )
+    return reminder, delivery
+
+
+def test_plain_text_parts_show_apostrophes_and_ampersands_as_written(journey):
+    reminder, delivery = make_reminder(journey)
+
+    EmailChannel().send(reminder, delivery)
+
+    message = mail.outbox[-1]
+    assert message.subject == "Tomorrow: Dr. O'Neill's visit"
+    assert "Bring your medication list & your <ID card>." in message.body
+
+
+def test_the_html_part_escapes_what_the_reminder_says(journey):
+    reminder, delivery = make_reminder(journey)
+
+    EmailChannel().send(reminder, delivery)
+
+    html, mimetype = mail.outbox[-1].alternatives[0]
+    assert mimetype == "text/html"
+    assert "&lt;ID card&gt;" in html
+    assert "<ID card>" not in html
+
+
+def test_every_email_ends_by_pointing_to_the_care_team(journey):
+    reminder, delivery = make_reminder(journey)
+
+    EmailChannel().send(reminder, delivery)
+
+    message = mail.outbox[-1]
+    assert "Follow your care team's instructions." in message.body
+    assert journey.clinic.phone in message.body
+
+
+def test_the_message_id_is_the_reminders_uuid_so_a_resend_is_recognisable(journey):
+    reminder, delivery = make_reminder(journey)
+
+    message_id = EmailChannel().send(reminder, delivery)
+
+    assert message_id == f"<{reminder.uuid}@spinecare>"
+    assert mail.outbox[-1].extra_headers["Message-ID"] == message_id
+    # The semantic key may name a medication: it never leaves the database.
+    assert reminder.key not in str(mail.outbox[-1].message())
