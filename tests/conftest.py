@@ -6,6 +6,7 @@ defaults), so setting up a test exercises real code.
 
 import os
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -48,6 +49,38 @@ def redis_url():
     except redis.RedisError as exc:
         require_service("Redis", False, str(exc))
     return url
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright's sync API (no browser downloads)."""
+    require_service("Chromium", CHROMIUM.exists(), "install Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh browser context: its own cookies, so its own session."""
+    context = browser.new_context()
+    yield context.new_page()
+    context.close()
 
 
 def make_user(email, role, clinic, name=None):
