@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: help run test check bench lint format clean
+.PHONY: help run test check format clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	@touch $@
 
 var:
-	@mkdir -p var/mail var/broker/queue var/broker/processed
+	@mkdir -p var/mail var/broker/queue var/broker/processed var/broker/control
 
 run: $(VENV)/.runtime var ## Install, migrate, seed the demo and start web + worker + beat
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
@@ -36,12 +36,13 @@ run: $(VENV)/.runtime var ## Install, migrate, seed the demo and start web + wor
 	@echo ""
 	@echo "SpineCare demo: http://127.0.0.1:$(PORT)/   (emails land in var/mail/; Ctrl-C stops everything)"
 	@echo ""
-	$(DEMO_ENV) PYTHONUNBUFFERED=1 $(VENV)/bin/honcho --procfile Procfile.demo start --port $(PORT)
+	$(DEMO_ENV) PYTHONUNBUFFERED=1 PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(VENV)/bin/honcho --procfile Procfile.demo start --port $(PORT)
 
-test: $(VENV)/.dev ## Install and run the test suite
+test: $(VENV)/.dev var ## Install and run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-check: $(VENV)/.dev ## Lint, formatting and migrations up to date
+check: $(VENV)/.dev var ## Lint, formatting and migrations up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
@@ -49,9 +50,6 @@ check: $(VENV)/.dev ## Lint, formatting and migrations up to date
 format: $(VENV)/.dev ## Fix lint and formatting where ruff can
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
-
-bench: $(VENV)/.dev ## Run the benchmarks against PostgreSQL and Redis
-	$(PY) -m journeys.bench
 
 clean: ## Remove the demo data (var/) and the virtualenv
 	rm -rf var $(VENV)
