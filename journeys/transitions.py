@@ -148,8 +148,13 @@ def _start_next(stage, *, by, at, request):
         .order_by("position")
         .first()
     )
-    if following is not None and following.status == S.PENDING:
-        stage_transition(stage=following, to=S.ACTIVE, by=by, at=at, request=request)
+    if following is None or following.status != S.PENDING:
+        return
+    # Anesthesia starts in theatre, not when preparation is signed off days before:
+    # staff start the first surgery-day step live, with the time it happened.
+    if following.is_surgery_day and not stage.is_surgery_day:
+        return
+    stage_transition(stage=following, to=S.ACTIVE, by=by, at=at, request=request)
 
 
 def stage_start(*, stage, by, **kwargs):

@@ -8,14 +8,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from journeys.models import (
-    Appointment,
-    AppointmentKind,
-    PreopResult,
-    StageEvent,
-    StageStatus,
-    Step,
-)
+from journeys.models import PreopResult, StageEvent, StageStatus, Step
 from journeys.transitions import (
     ALLOWED,
     stage_block,
@@ -26,21 +19,11 @@ from journeys.transitions import (
     stage_transition,
     stage_unblock,
 )
+from tests.conftest import clear_required_tests
 
 
 def stage(journey, step):
     return journey.stages.get(step=step)
-
-
-def clear_required_tests(journey, days_before_surgery=5):
-    for test in journey.required_tests.all():
-        Appointment.objects.create(
-            journey=journey,
-            kind=AppointmentKind.PREOP_TEST,
-            test_type=test,
-            starts_at=journey.surgery_at - timedelta(days=days_before_surgery),
-            result=PreopResult.CLEARED,
-        )
 
 
 def test_completing_a_stage_records_history_and_starts_the_next(journey, nurse):
@@ -137,17 +120,29 @@ def test_an_unknown_status_is_refused(journey, nurse):
         stage_transition(stage=stage(journey, Step.CONSULTATION), to="teleported", by=nurse)
 
 
+def test_signing_off_preparation_leaves_anesthesia_for_the_day_of_surgery(journey, nurse):
+    for step in (Step.CONSULTATION, Step.PREOP_TESTING):
+        stage_complete(stage=stage(journey, step), by=nurse)
+    clear_required_tests(journey)
+
+    stage_complete(stage=stage(journey, Step.PREPARATION), by=nurse)
+
+    anesthesia = stage(journey, Step.ANESTHESIA)
+    assert anesthesia.status == StageStatus.PENDING
+    assert anesthesia.started_at is None
+
+
 def test_surgery_day_steps_take_the_time_staff_enter(journey, nurse):
+    for step in (Step.CONSULTATION, Step.PREOP_TESTING):
+        stage_complete(stage=stage(journey, step), by=nurse)
+    clear_required_tests(journey)
+    stage_complete(stage=stage(journey, Step.PREPARATION), by=nurse)
     morning = timezone.now() + timedelta(hours=2)
-    with time_machine.travel(morning, tick=False):
-        for step in (Step.CONSULTATION, Step.PREOP_TESTING):
-            stage_complete(stage=stage(journey, step), by=nurse)
-        clear_required_tests(journey)
-        stage_complete(stage=stage(journey, Step.PREPARATION), by=nurse)
     anesthesia_done = morning + timedelta(minutes=20)
 
-    # The nurse records the real time a little after the fact.
+    # The nurse records the real times a little after the fact.
     with time_machine.travel(morning + timedelta(minutes=45), tick=False):
+        stage_start(stage=stage(journey, Step.ANESTHESIA), by=nurse, at=morning)
         stage_complete(stage=stage(journey, Step.ANESTHESIA), by=nurse, at=anesthesia_done)
 
     anesthesia = stage(journey, Step.ANESTHESIA)
