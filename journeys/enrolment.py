@@ -148,10 +148,17 @@ def journey_set_surgery(*, journey, surgery_at, by, location=None, request=None)
 @transaction.atomic
 def journey_set_status(*, journey, status, by, reason="", request=None):
     """Put a journey on hold, cancel it, resume it, or mark it completed."""
-    if journey.status in (JourneyStatus.COMPLETED, JourneyStatus.CANCELLED):
-        _ensure_writable(journey)
+    _ensure_writable(journey)
+    if status == journey.status:
+        raise ValidationError(
+            _("This journey is already %(status)s.")
+            % {"status": journey.get_status_display().lower()},
+            code="unchanged",
+        )
     if status in (JourneyStatus.ON_HOLD, JourneyStatus.CANCELLED) and not reason.strip():
         raise ValidationError(_("Please give a reason."), code="reason_required")
+    if status == JourneyStatus.COMPLETED:
+        _check_every_step_finished(journey)
     journey.status = status
     journey.status_reason = reason.strip()
     journey.save(update_fields=["status", "status_reason"])
@@ -166,6 +173,17 @@ def journey_set_status(*, journey, status, by, reason="", request=None):
     )
     reminders_reconcile(journey=journey)
     return journey
+
+
+def _check_every_step_finished(journey):
+    unfinished = journey.stages.exclude(status__in=[StageStatus.DONE, StageStatus.SKIPPED])
+    titles = list(unfinished.values_list("title", flat=True))
+    if titles:
+        raise ValidationError(
+            _("The journey cannot be completed while steps are open: %(steps)s.")
+            % {"steps": ", ".join(titles)},
+            code="steps_open",
+        )
 
 
 @transaction.atomic

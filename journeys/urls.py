@@ -22,4 +22,11 @@ urlpatterns = [
         staff.stage_action,
         name="stage-action",
     ),
+    path("staff/journeys/<int:journey_id>/status/", staff.journey_status, name="journey-status"),
+    path("staff/journeys/<int:journey_id>/items/", staff.checklist_add, name="checklist-add"),
+    path(
+        "staff/journeys/<int:journey_id>/items/<int:item_id>/remove/",
+        staff.checklist_remove,
+        name="checklist-remove",
+    ),
 ]

@@ -13,8 +13,19 @@ from django.db import connection
 from django.utils import timezone
 
 from journeys.defaults import install_clinic_defaults
-from journeys.enrolment import journey_enroll
-from journeys.models import Clinic, Location, ProcedureTemplate, Role, User
+from journeys.enrolment import checklist_item_add, journey_enroll
+from journeys.models import (
+    Appointment,
+    AppointmentKind,
+    Clinic,
+    Location,
+    PreopResult,
+    ProcedureTemplate,
+    Role,
+    StageStatus,
+    User,
+)
+from journeys.transitions import stage_block, stage_complete, stage_start, stage_unblock
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -130,6 +141,50 @@ def stranger(clinic):
 @pytest.fixture
 def other_clinic_nurse(other_clinic):
     return make_user("nurse@other.example", Role.STAFF, other_clinic, "Olga Other")
+
+
+def clear_required_tests(journey, days_before_surgery=5):
+    """Every required pre-op test done and cleared `days_before_surgery` before surgery."""
+    for test in journey.required_tests.all():
+        Appointment.objects.create(
+            journey=journey,
+            kind=AppointmentKind.PREOP_TEST,
+            test_type=test,
+            starts_at=journey.surgery_at - timedelta(days=days_before_surgery),
+            result=PreopResult.CLEARED,
+        )
+
+
+def finish_every_step(journey, by):
+    clear_required_tests(journey)
+    for stage in journey.stages.order_by("position"):
+        stage.refresh_from_db()
+        if stage.status == StageStatus.PENDING:
+            stage_start(stage=stage, by=by)
+        stage_complete(stage=stage, by=by)
+
+
+def grow(journey, by, *, patients=20, items=30):
+    """Many more patients in the clinic, and a journey with many more items and history.
+
+    Page tests load a page before and after, and assert the query count did not move.
+    """
+    for n in range(patients):
+        other = make_user(f"crowd{n}@test.example", Role.PATIENT, journey.clinic)
+        journey_enroll(
+            patient=other,
+            procedure=journey.procedure,
+            by=by,
+            surgery_at=surgery_in(journey.clinic, 10 + n),
+        )
+    preparation = journey.stages.get(step="preparation")
+    for n in range(items):
+        checklist_item_add(journey=journey, stage=preparation, text=f"Extra item {n}", by=by)
+    for step in ("consultation", "preop_testing"):
+        stage_complete(stage=journey.stages.get(step=step), by=by)
+    for n in range(5):
+        stage_block(stage=journey.stages.get(step="preparation"), by=by, reason=f"Wait {n}")
+        stage_unblock(stage=journey.stages.get(step="preparation"), by=by)
 
 
 def surgery_in(clinic, days, at=time(7, 30)):

@@ -19,7 +19,7 @@ from journeys.models import (
     ProcedureStep,
     Step,
 )
-from tests.conftest import surgery_in
+from tests.conftest import finish_every_step, surgery_in
 
 
 def test_enrolling_copies_every_step_and_checklist_item_of_the_template(journey, fusion):
@@ -145,7 +145,16 @@ def test_putting_a_journey_on_hold_needs_a_reason(journey, nurse):
     assert journey.status == JourneyStatus.ON_HOLD
 
 
+def test_a_journey_with_open_steps_cannot_be_completed(journey, nurse):
+    with pytest.raises(ValidationError, match="while steps are open: Consultation"):
+        journey_set_status(journey=journey, status=JourneyStatus.COMPLETED, by=nurse)
+
+    journey.refresh_from_db()
+    assert journey.status == JourneyStatus.ACTIVE
+
+
 def test_a_completed_journey_is_read_only(journey, nurse):
+    finish_every_step(journey, nurse)
     journey_set_status(journey=journey, status=JourneyStatus.COMPLETED, by=nurse)
 
     with pytest.raises(ValidationError, match="can no longer be changed"):

@@ -1,9 +1,12 @@
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.urls import reverse
 
-from journeys.enrolment import checklist_item_add
-from journeys.models import AuditEvent, Owner, Step
+from journeys.models import Appointment, AppointmentKind, AuditEvent, Owner, Step
 from journeys.transitions import stage_complete
+from tests.conftest import grow
 
 
 @pytest.fixture
@@ -106,14 +109,31 @@ def test_signed_out_visitor_is_sent_to_sign_in(client, journey):
 def test_home_runs_the_same_number_of_queries_however_big_the_journey(
     patient_client, journey, nurse, django_assert_max_num_queries
 ):
-    # session, user, journey (+clinic, locations), stages, items, appointments,
-    # audit insert, transaction savepoints: a fixed set whatever the row counts.
-    with django_assert_max_num_queries(12):
+    # session, user, clinic, journey (+clinic, patient, location, surgeon), stages,
+    # items, appointments, audit insert, and the session save (savepoint, update,
+    # release inside the test's transaction).
+    with django_assert_max_num_queries(12) as small:
         patient_client.get(reverse("journeys:home"))
-    preparation = journey.stages.get(step=Step.PREPARATION)
-    for n in range(30):
-        checklist_item_add(journey=journey, stage=preparation, text=f"Extra {n}", by=nurse)
+    grow(journey, nurse)
 
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(12) as large:
         response = patient_client.get(reverse("journeys:home"))
+
     assert response.status_code == 200
+    assert "Extra item 29" in response.content.decode()
+    assert len(large) == len(small)
+
+
+def test_appointment_times_show_in_the_clinics_time_zone_not_the_servers(patient_client, journey):
+    journey.clinic.time_zone = "America/New_York"
+    journey.clinic.save()
+    utc_start = (journey.surgery_at - timedelta(days=3)).astimezone(UTC).replace(hour=15, minute=0)
+    Appointment.objects.create(
+        journey=journey, kind=AppointmentKind.CONSULTATION, starts_at=utc_start
+    )
+
+    page = patient_client.get(reverse("journeys:home")).content.decode()
+
+    # 15:00 UTC is 10:00 in New York in winter (the server's zone would say 07:00).
+    assert utc_start.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") in page
+    assert utc_start.astimezone(ZoneInfo("America/Los_Angeles")).strftime(", %H:%M") not in page

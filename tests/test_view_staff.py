@@ -1,7 +1,12 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from journeys.models import StageStatus, Step
+from journeys.transitions import stage_complete
+from tests.conftest import clear_required_tests, grow
 
 
 @pytest.fixture
@@ -75,10 +80,200 @@ def test_staff_of_another_clinic_get_404_and_change_nothing(client, other_clinic
 
 
 def test_staff_journey_page_runs_a_fixed_number_of_queries(
-    nurse_client, journey, django_assert_max_num_queries
+    nurse_client, journey, nurse, django_assert_max_num_queries
 ):
-    # session, user, journey+clinic+patient, stages, stage history, items,
-    # appointments, audit insert.
-    with django_assert_max_num_queries(12):
-        response = nurse_client.get(reverse("journeys:staff-journey", args=[journey.pk]))
+    url = reverse("journeys:staff-journey", args=[journey.pk])
+    # session, user, clinic, journey (+patient, surgeon, location), stages, stage
+    # history, items, appointments, required tests, audit insert, and the session
+    # save (savepoint, update, release inside the test's transaction).
+    with django_assert_max_num_queries(13) as small:
+        nurse_client.get(url)
+    grow(journey, nurse)
+
+    with django_assert_max_num_queries(13) as large:
+        response = nurse_client.get(url)
+
     assert response.status_code == 200
+    assert "Extra item 29" in response.content.decode()
+    assert len(large) == len(small)
+
+
+def post(client, name, journey, data, *args):
+    return client.post(reverse(f"journeys:{name}", args=[journey.pk, *args]), data, follow=True)
+
+
+def item_data(journey, **overrides):
+    preparation = journey.stages.get(step=Step.PREPARATION)
+    data = {
+        "stage": preparation.pk,
+        "text": "Bring your CPAP machine",
+        "owner": "patient",
+        "anchor": "surgery",
+        "offset_days": "-1",
+        "required": "on",
+    }
+    return {**data, **overrides}
+
+
+def test_nurse_adds_an_item_to_one_journey_with_a_concrete_due_date(
+    nurse_client, journey, stranger_journey
+):
+    response = post(nurse_client, "checklist-add", journey, item_data(journey))
+
+    item = journey.checklist_items.get(text="Bring your CPAP machine")
+    assert item.due_date == journey.surgery_local().date() - timedelta(days=1)
+    assert "Added to the checklist: Bring your CPAP machine" in response.content.decode()
+    assert not stranger_journey.checklist_items.filter(text=item.text).exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"text": ""}, "This field is required."),
+        ({"offset_days": "-60"}, "before the patient was enrolled"),
+        ({"offset_days": "soon"}, "Enter a whole number."),
+        ({"owner": "surgeon-in-chief"}, "Select a valid choice."),
+    ],
+)
+def test_bad_item_input_gets_a_clear_message_and_saves_nothing(
+    nurse_client, journey, overrides, message
+):
+    count = journey.checklist_items.count()
+
+    response = post(nurse_client, "checklist-add", journey, item_data(journey, **overrides))
+
+    assert message in response.content.decode()
+    assert journey.checklist_items.count() == count
+
+
+def test_an_item_cannot_be_added_to_another_journeys_step(nurse_client, journey, stranger_journey):
+    foreign_stage = stranger_journey.stages.get(step=Step.PREPARATION)
+    count = journey.checklist_items.count() + stranger_journey.checklist_items.count()
+
+    response = post(
+        nurse_client, "checklist-add", journey, item_data(journey, stage=foreign_stage.pk)
+    )
+
+    assert "Select a valid choice." in response.content.decode()
+    assert journey.checklist_items.count() + stranger_journey.checklist_items.count() == count
+
+
+def test_nurse_removes_an_item_and_another_clinic_cannot(
+    client, nurse, other_clinic_nurse, journey
+):
+    item = journey.checklist_items.first()
+    client.force_login(other_clinic_nurse)
+    assert post(client, "checklist-remove", journey, {}, item.pk).status_code == 404
+    assert journey.checklist_items.filter(pk=item.pk).exists()
+
+    client.force_login(nurse)
+    response = post(client, "checklist-remove", journey, {}, item.pk)
+
+    assert f"Removed from the checklist: {item.text}" in response.content.decode()
+    assert not journey.checklist_items.filter(pk=item.pk).exists()
+
+
+def test_nurse_ticks_a_care_team_item_and_stays_on_the_patient(nurse_client, journey, nurse):
+    item = journey.checklist_items.filter(owner="staff").first()
+    back = reverse("journeys:staff-journey", args=[journey.pk])
+
+    response = nurse_client.post(
+        reverse("journeys:checklist-toggle", args=[journey.pk, item.pk]),
+        {"done": "1", "next": back},
+    )
+
+    item.refresh_from_db()
+    assert (item.is_done, item.done_by) == (True, nurse)
+    assert response.url == back
+
+
+def test_a_foreign_next_address_is_ignored(nurse_client, journey):
+    item = journey.checklist_items.filter(owner="staff").first()
+
+    response = nurse_client.post(
+        reverse("journeys:checklist-toggle", args=[journey.pk, item.pk]),
+        {"done": "1", "next": "https://evil.example/phish"},
+    )
+
+    assert "evil.example" not in response.url
+
+
+def test_putting_the_journey_on_hold_shows_the_patient_why(nurse_client, client, journey):
+    response = post(
+        nurse_client, "journey-status", journey, {"status": "on_hold", "reason": "Has a fever"}
+    )
+
+    assert "Journey: On hold." in response.content.decode()
+    client.force_login(journey.patient)
+    page = client.get(reverse("journeys:home")).content.decode()
+    assert "Your journey is on hold." in page
+    assert "Has a fever" in page
+    assert "contact your care team" in page
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"status": "on_hold", "reason": "  "}, "Please give a reason."),
+        ({"status": "cancelled", "reason": ""}, "Please give a reason."),
+        ({"status": "completed"}, "while steps are open"),
+        ({"status": "active"}, "already active"),
+        ({"status": "vanished"}, "Select a valid choice."),
+    ],
+)
+def test_a_journey_status_change_that_cannot_be_made_says_why(nurse_client, journey, data, message):
+    response = post(nurse_client, "journey-status", journey, data)
+
+    assert message in response.content.decode()
+    journey.refresh_from_db()
+    assert journey.status == "active"
+
+
+def test_surgery_day_steps_take_the_clinic_local_time_the_nurse_types(nurse_client, journey, nurse):
+    clear_required_tests(journey)
+    for step in (Step.CONSULTATION, Step.PREOP_TESTING, Step.PREPARATION):
+        stage_complete(stage=journey.stages.get(step=step), by=nurse)
+    anesthesia = journey.stages.get(step=Step.ANESTHESIA)
+    surgery_day_ten_am = journey.surgery_local().replace(hour=10, minute=0)
+
+    with time_machine.travel(surgery_day_ten_am, tick=False):
+        nurse_client.force_login(nurse)  # a session from three weeks ago has expired
+        post(
+            nurse_client,
+            "stage-action",
+            journey,
+            {"action": "start", "version": anesthesia.version, "at": "07:45"},
+            anesthesia.pk,
+        )
+
+    anesthesia.refresh_from_db()
+    assert anesthesia.status == StageStatus.ACTIVE
+    assert anesthesia.started_at == surgery_day_ten_am.replace(hour=7, minute=45)
+
+
+def test_a_surgery_day_time_later_than_now_is_refused(nurse_client, journey, nurse):
+    clear_required_tests(journey)
+    for step in (Step.CONSULTATION, Step.PREOP_TESTING, Step.PREPARATION):
+        stage_complete(stage=journey.stages.get(step=step), by=nurse)
+    anesthesia = journey.stages.get(step=Step.ANESTHESIA)
+
+    with time_machine.travel(journey.surgery_local().replace(hour=7, minute=0), tick=False):
+        nurse_client.force_login(nurse)
+        response = post(
+            nurse_client,
+            "stage-action",
+            journey,
+            {"action": "start", "version": anesthesia.version, "at": "09:30"},
+            anesthesia.pk,
+        )
+
+    assert "That time is in the future." in response.content.decode()
+    anesthesia.refresh_from_db()
+    assert anesthesia.status == StageStatus.PENDING
+
+
+def test_the_staff_page_names_the_tests_the_readiness_gate_is_waiting_for(nurse_client, journey):
+    page = nurse_client.get(reverse("journeys:staff-journey", args=[journey.pk])).content.decode()
+
+    for test in journey.required_tests.all():
+        assert f"<strong>{test.name}</strong>: not scheduled" in page

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from journeys.access import get_journey_for_user, is_care_team
@@ -60,4 +61,13 @@ def checklist_toggle(request, journey_id, item_id):
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect(request.POST.get("next") or "journeys:home")
+    return redirect(_safe_next(request) or "journeys:home")
+
+
+def _safe_next(request):
+    # Only our own pages: an attacker's form could otherwise send people anywhere.
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if allowed else None

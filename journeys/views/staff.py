@@ -1,4 +1,4 @@
-"""The care team's pages: the clinic's patients and stage updates."""
+"""The care team's pages: the clinic's patients, stage updates, one journey's checklist."""
 
 from functools import wraps
 
@@ -6,13 +6,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from journeys import transitions
 from journeys.access import get_journey_for_user, is_care_team
 from journeys.audit import audit_record
+from journeys.enrolment import checklist_item_add, checklist_item_remove, journey_set_status
+from journeys.forms import ChecklistItemForm, JourneyStatusForm, StageActionForm, first_error
 from journeys.loading import load_journey_page
-from journeys.models import Journey, JourneyStatus, Stage
+from journeys.models import ChecklistItem, Journey, JourneyStatus, Stage
+from journeys.readiness import missing_tests
 
 ACTIONS = {
     "start": transitions.stage_start,
@@ -22,6 +26,7 @@ ACTIONS = {
     "unblock": transitions.stage_unblock,
     "reopen": transitions.stage_reopen,
 }
+JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgeon", "surgery_location")
 
 
 def care_team_required(view):
@@ -35,11 +40,25 @@ def care_team_required(view):
     return wrapped
 
 
+def _back_to(journey):
+    return redirect("journeys:staff-journey", journey_id=journey.pk)
+
+
+def _attempt(request, change, success):
+    """Run `change`; flash its refusal, or `success` when it went through."""
+    try:
+        change()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, success() if callable(success) else success)
+
+
 @care_team_required
 def worklist(request):
     journeys = (
         Journey.objects.visible_to(request.user)
-        .filter(status=JourneyStatus.ACTIVE)
+        .filter(status__in=[JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD])
         .select_related("patient", "surgeon")
         .order_by("surgery_at", "id")
     )
@@ -48,9 +67,7 @@ def worklist(request):
 
 @care_team_required
 def journey_detail(request, journey_id):
-    journey = get_journey_for_user(
-        request.user, journey_id, queryset=Journey.objects.select_related("clinic", "patient")
-    )
+    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS)
     page = load_journey_page(journey, with_history=True)
     audit_record(
         actor=request.user,
@@ -59,35 +76,84 @@ def journey_detail(request, journey_id):
         obj=journey,
         request=request,
     )
-    return render(
-        request, "staff/journey.html", {"page": page, "journey": journey, "actions": ACTIONS}
-    )
+    context = {
+        "page": page,
+        "journey": journey,
+        "missing_tests": missing_tests(journey, appointments=page.appointments),
+        "statuses": JourneyStatus,
+    }
+    return render(request, "staff/journey.html", context)
 
 
 @care_team_required
 @require_POST
 def stage_action(request, journey_id, stage_id):
-    journey = get_journey_for_user(request.user, journey_id, write=True)
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
     stage = get_object_or_404(Stage, pk=stage_id, journey=journey)
-    action = ACTIONS.get(request.POST.get("action", ""))
-    if action is None:
-        messages.error(request, "Unknown action.")
-        return redirect("journeys:staff-journey", journey_id=journey.pk)
-    kwargs = {"expected_version": _int_or_none(request.POST.get("version"))}
-    if action in (transitions.stage_block, transitions.stage_reopen):
-        kwargs["reason"] = request.POST.get("reason", "")
-    try:
-        action(stage=stage, by=request.user, request=request, **kwargs)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        stage.refresh_from_db()
-        messages.success(request, f"{stage.title}: {stage.get_status_display()}.")
-    return redirect("journeys:staff-journey", journey_id=journey.pk)
+    form = StageActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    action = ACTIONS[form.cleaned_data["action"]]
+    kwargs = form.transition_kwargs(journey)
+    _attempt(
+        request,
+        lambda: action(stage=stage, by=request.user, request=request, **kwargs),
+        lambda: f"{stage.title}: {Stage.objects.get(pk=stage.pk).get_status_display()}.",
+    )
+    return _back_to(journey)
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+@care_team_required
+@require_POST
+def journey_status(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    form = JourneyStatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    status = JourneyStatus(form.cleaned_data["status"])
+    _attempt(
+        request,
+        lambda: journey_set_status(
+            journey=journey,
+            status=status,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            request=request,
+        ),
+        _("Journey: %(status)s.") % {"status": status.label},
+    )
+    return _back_to(journey)
+
+
+@care_team_required
+@require_POST
+def checklist_add(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    form = ChecklistItemForm(request.POST, journey=journey)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    _attempt(
+        request,
+        lambda: checklist_item_add(
+            journey=journey, by=request.user, request=request, **form.cleaned_data
+        ),
+        _("Added to the checklist: %(text)s") % {"text": form.cleaned_data["text"]},
+    )
+    return _back_to(journey)
+
+
+@care_team_required
+@require_POST
+def checklist_remove(request, journey_id, item_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    item = get_object_or_404(ChecklistItem, pk=item_id, journey=journey)
+    item.journey = journey
+    _attempt(
+        request,
+        lambda: checklist_item_remove(item=item, by=request.user, request=request),
+        _("Removed from the checklist: %(text)s") % {"text": item.text},
+    )
+    return _back_to(journey)
