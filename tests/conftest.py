@@ -23,8 +23,8 @@ from journeys.models import (
     ProcedureTemplate,
     Role,
     StageStatus,
-    User,
 )
+from journeys.people import person_create
 from journeys.transitions import stage_block, stage_complete, stage_start, stage_unblock
 
 PASSWORD = "correct-horse-battery-staple"
@@ -95,8 +95,12 @@ def page(browser):
 
 
 def make_user(email, role, clinic, name=None):
-    return User.objects.create_user(
-        email, PASSWORD, full_name=name or email.split("@")[0].title(), role=role, clinic=clinic
+    return person_create(
+        email=email,
+        full_name=name or email.split("@")[0].title(),
+        role=role,
+        clinic=clinic,
+        password=PASSWORD,
     )
 
 

@@ -1,4 +1,6 @@
 from journeys.models.audit import AuditEvent
+from journeys.models.grants import CaregiverGrant
+from journeys.models.invitations import Invitation
 from journeys.models.journeys import (
     ChecklistItem,
     Journey,
@@ -33,11 +35,13 @@ __all__ = [
     "AppointmentKind",
     "AppointmentStatus",
     "AuditEvent",
+    "CaregiverGrant",
     "Channel",
     "ChecklistItem",
     "ChecklistItemTemplate",
     "Clinic",
     "Delivery",
+    "Invitation",
     "Journey",
     "JourneyStatus",
     "Location",
