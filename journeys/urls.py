@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journeys.views import patient, staff
+from journeys.views import patient, records, staff
 
 app_name = "journeys"
 
@@ -14,6 +14,9 @@ urlpatterns = [
         patient.checklist_toggle,
         name="checklist-toggle",
     ),
+    # /record/
+    path("record/access-log/", records.my_access_log, name="my-access-log"),
+    path("record/export.json", records.my_export, name="my-export"),
     # /staff/
     path("staff/", staff.worklist, name="staff-worklist"),
     path("staff/journeys/<int:journey_id>/", staff.journey_detail, name="staff-journey"),
@@ -21,6 +24,11 @@ urlpatterns = [
         "staff/journeys/<int:journey_id>/stages/<int:stage_id>/",
         staff.stage_action,
         name="stage-action",
+    ),
+    path(
+        "staff/journeys/<int:journey_id>/access-log/",
+        records.patient_access_log,
+        name="patient-access-log",
     ),
     path("staff/journeys/<int:journey_id>/status/", staff.journey_status, name="journey-status"),
     path("staff/journeys/<int:journey_id>/items/", staff.checklist_add, name="checklist-add"),

@@ -2,6 +2,23 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Plain words for the actions a patient reads in "who has looked at my record".
+ACTION_LABELS = {
+    "journey.view": _("Opened the journey"),
+    "journey.enroll": _("Enrolled the patient"),
+    "journey.surgery_set": _("Set the surgery date"),
+    "journey.surgery_moved": _("Moved the surgery date"),
+    "journey.status": _("Changed the journey's status"),
+    "stage.transition": _("Updated a step"),
+    "checklist.add": _("Added a checklist item"),
+    "checklist.remove": _("Removed a checklist item"),
+    "checklist.tick": _("Ticked a checklist item"),
+    "checklist.untick": _("Unticked a checklist item"),
+    "record.access_log": _("Looked at this access log"),
+    "record.export": _("Downloaded the record"),
+}
 
 
 class AuditEvent(models.Model):
@@ -29,3 +46,7 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action}"
+
+    @property
+    def description(self):
+        return ACTION_LABELS.get(self.action, self.action)
