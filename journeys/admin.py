@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from journeys.audit import audit_record
 from journeys.models import (
     AuditEvent,
     ChecklistItemTemplate,
@@ -17,19 +18,43 @@ from journeys.models import (
 )
 
 
+class ClinicScopedAdmin(admin.ModelAdmin):
+    """A clinic admin sees and edits only their own clinic's rows; superusers see all.
+
+    `clinic_path` is the lookup from the model to its clinic.
+    """
+
+    clinic_path = "clinic"
+
+    def get_queryset(self, request):
+        rows = super().get_queryset(request)
+        if request.user.is_superuser:
+            return rows
+        return rows.filter(**{self.clinic_path: request.user.clinic_id})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Choices for a clinic or a template stop at the admin's own clinic too.
+        if not request.user.is_superuser and db_field.name == "clinic":
+            kwargs["queryset"] = Clinic.objects.filter(pk=request.user.clinic_id)
+        if not request.user.is_superuser and db_field.name == "procedure":
+            kwargs["queryset"] = ProcedureTemplate.objects.filter(clinic=request.user.clinic_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
 class LocationInline(admin.TabularInline):
     model = Location
     extra = 0
 
 
 @admin.register(Clinic)
-class ClinicAdmin(admin.ModelAdmin):
+class ClinicAdmin(ClinicScopedAdmin):
+    clinic_path = "pk"
     list_display = ["name", "time_zone", "phone"]
     inlines = [LocationInline]
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ClinicScopedAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "role", "clinic", "is_active"]
     list_filter = ["role", "clinic", "is_active"]
@@ -48,7 +73,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(PreopTestType)
-class PreopTestTypeAdmin(admin.ModelAdmin):
+class PreopTestTypeAdmin(ClinicScopedAdmin):
     list_display = ["name", "clinic", "validity_days", "needs_fasting"]
     list_filter = ["clinic"]
 
@@ -60,7 +85,7 @@ class ProcedureStepInline(admin.StackedInline):
 
 
 @admin.register(ProcedureTemplate)
-class ProcedureTemplateAdmin(admin.ModelAdmin):
+class ProcedureTemplateAdmin(ClinicScopedAdmin):
     list_display = ["name", "clinic", "is_active"]
     list_filter = ["clinic", "is_active"]
     filter_horizontal = ["required_tests"]
@@ -73,13 +98,14 @@ class ChecklistItemTemplateInline(admin.TabularInline):
 
 
 @admin.register(ProcedureStep)
-class ProcedureStepAdmin(admin.ModelAdmin):
+class ProcedureStepAdmin(ClinicScopedAdmin):
+    clinic_path = "procedure__clinic"
     list_display = ["title", "procedure", "step"]
     list_filter = ["procedure"]
     inlines = [ChecklistItemTemplateInline]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ClinicScopedAdmin):
     """History is append-only: the admin may look, never edit or delete."""
 
     def has_add_permission(self, request):
@@ -94,23 +120,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    clinic_path = "patient__clinic"
     list_display = ["at", "actor", "action", "patient", "ip_address"]
     list_filter = ["action"]
 
 
 @admin.register(StageEvent)
 class StageEventAdmin(ReadOnlyAdmin):
+    clinic_path = "stage__journey__clinic"
     list_display = ["at", "stage", "from_status", "to_status", "by"]
 
 
 @admin.register(Reminder)
 class ReminderAdmin(ReadOnlyAdmin):
+    clinic_path = "journey__clinic"
     list_display = ["due_at", "journey", "subject", "channel", "status", "attempts"]
     list_filter = ["status", "channel"]
 
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
+    clinic_path = "reminder__journey__clinic"
     list_display = ["started_at", "reminder", "channel", "succeeded", "error"]
 
 
@@ -118,3 +148,17 @@ class DeliveryAdmin(ReadOnlyAdmin):
 class JourneyAdmin(ReadOnlyAdmin):
     list_display = ["patient", "procedure_name", "clinic", "surgery_at", "status"]
     list_filter = ["clinic", "status"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Reading a journey in the admin is a read of patient data like any other.
+        journey = self.get_object(request, object_id)
+        if journey is not None:
+            audit_record(
+                actor=request.user,
+                action="journey.view",
+                patient=journey.patient,
+                obj=journey,
+                request=request,
+                via="admin",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
