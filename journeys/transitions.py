@@ -127,6 +127,19 @@ def _check_time(stage, at, now):
     floor = max((t for t in (last, stage.started_at) if t is not None), default=None)
     if floor is not None and at < floor:
         raise ValidationError(_("That time is before this step's last change."), code="before_last")
+    # Steps happen in order: a step cannot start before the one before it finished.
+    earlier = (
+        Stage.objects.filter(journey_id=stage.journey_id, position__lt=stage.position)
+        .exclude(completed_at=None)
+        .order_by("-completed_at")
+        .values_list("completed_at", flat=True)
+        .first()
+    )
+    floor = max(t for t in (earlier, stage.journey.enrolled_at) if t is not None)
+    if at < floor:
+        raise ValidationError(
+            _("That time is before the previous step was finished."), code="before_previous"
+        )
     return at
 
 

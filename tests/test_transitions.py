@@ -158,6 +158,21 @@ def test_a_time_before_the_step_started_is_refused(journey, nurse):
         stage_complete(stage=consultation, by=nurse, at=consultation.started_at - timedelta(1))
 
 
+def test_a_step_cannot_start_before_the_previous_one_finished(journey, nurse):
+    for step in (Step.CONSULTATION, Step.PREOP_TESTING):
+        stage_complete(stage=stage(journey, step), by=nurse)
+    clear_required_tests(journey)
+    stage_complete(stage=stage(journey, Step.PREPARATION), by=nurse)
+    signed_off = stage(journey, Step.PREPARATION).completed_at
+
+    with pytest.raises(ValidationError, match="before the previous step was finished"):
+        stage_start(
+            stage=stage(journey, Step.ANESTHESIA), by=nurse, at=signed_off - timedelta(hours=1)
+        )
+
+    assert stage(journey, Step.ANESTHESIA).status == StageStatus.PENDING
+
+
 def test_a_time_in_the_future_is_refused(journey, nurse):
     with pytest.raises(ValidationError, match="future"):
         stage_complete(
