@@ -3,7 +3,7 @@
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
-DEMO_ENV := DEBUG=true SPINECARE_DEMO=true
+DEMO_ENV := DEBUG=true SPINECARE_DEMO=true SPINECARE_REQUIRE_STAFF_MFA=false
 
 # Python 3.12 or newer: on PATH, or under ~/.pyenv/versions/.
 PYTHON ?= $(shell for p in python3.13 python3.12 \

@@ -2,7 +2,7 @@
 
 Every view calls `get_journey_for_user` (or filters with `visible_to`) before it
 touches patient data. "Missing" and "not yours" are the same 404, so an id reveals
-nothing. Each rule is one line with the reason beside it.
+nothing, and each refusal is audited. Each rule is one line with the reason beside it.
 """
 
 from django.db import models
@@ -21,7 +21,19 @@ def _visible_filter(user):
         return Q(patient=user)  # A patient sees only their own journey.
     if user.role in CARE_TEAM_ROLES and user.clinic_id:
         return Q(clinic_id=user.clinic_id)  # The care team sees its own clinic only.
-    return None  # Anyone else (a caregiver without a grant, a clinic-less admin): nothing.
+    if user.role == Role.CAREGIVER:
+        # A caregiver follows exactly the journeys a live grant names; a revoke ends it at once.
+        return Q(pk__in=_followed_journey_ids(user))
+    return None  # Anyone else (a clinic-less admin): nothing.
+
+
+def _followed_journey_ids(caregiver):
+    from journeys.models import CaregiverGrant
+
+    # A subquery, not a join: the journey list never repeats, whatever else filters it.
+    return CaregiverGrant.objects.filter(caregiver=caregiver, revoked_at__isnull=True).values(
+        "journey_id"
+    )
 
 
 def _writable_filter(user):
@@ -31,7 +43,9 @@ def _writable_filter(user):
         return Q(patient=user)  # Patients tick their own items; checked again per item.
     if user.role in CARE_TEAM_ROLES and user.clinic_id:
         return Q(clinic_id=user.clinic_id)
-    return None  # Caregivers read; they never write.
+    if user.role == Role.CAREGIVER:
+        return None  # Caregivers follow a journey; even with a grant they never change it.
+    return None  # Anyone else: nothing.
 
 
 class JourneyQuerySet(models.QuerySet):
@@ -44,17 +58,41 @@ class JourneyQuerySet(models.QuerySet):
         return self.filter(rule) if rule is not None else self.none()
 
 
-def get_journey_for_user(user, journey_id, *, write=False, queryset=None):
-    """The journey, if `user` may see it (or change it, with write=True); else 404."""
+def get_journey_for_user(user, journey_id, *, write=False, queryset=None, request=None):
+    """The journey, if `user` may see it (or change it, with write=True); else 404 (audited)."""
     from journeys.models import Journey
 
     base = queryset if queryset is not None else Journey.objects.all()
     allowed = base.writable_by(user) if write else base.visible_to(user)
     journey = allowed.filter(pk=journey_id).first()
     if journey is None:
+        _audit_denied(user, journey_id, write=write, request=request)
         raise Http404("No such journey.")
     return journey
 
 
+def _audit_denied(user, journey_id, *, write, request):
+    from journeys.audit import audit_record
+    from journeys.models import Journey
+
+    # Reaching for a journey that is not yours is a security event: it goes on the
+    # trail of the patient it names, so their record shows who tried.
+    target = Journey.objects.select_related("patient").filter(pk=journey_id).first()
+    audit_record(
+        actor=user,
+        action="access.denied",
+        patient=target.patient if target is not None else None,
+        obj=target,
+        request=request,
+        journey_id=journey_id,
+        write=write,
+    )
+
+
 def is_care_team(user):
     return user.is_authenticated and user.role in CARE_TEAM_ROLES and bool(user.clinic_id)
+
+
+def can_enrol(user):
+    # Enrolling creates accounts and emails invitations: coordinators' and clinic admins' work.
+    return is_care_team(user) and user.role in (Role.COORDINATOR, Role.CLINIC_ADMIN)

@@ -7,8 +7,11 @@ from journeys.models import (
     ChecklistItemTemplate,
     Clinic,
     Delivery,
+    FastingRule,
     Journey,
+    JourneyMedication,
     Location,
+    Medication,
     PreopTestType,
     ProcedureStep,
     ProcedureTemplate,
@@ -65,6 +68,7 @@ class UserAdmin(ClinicScopedAdmin, BaseUserAdmin):
             "Person",
             {"fields": ["full_name", "role", "clinic", "phone", "date_of_birth", "language"]},
         ),
+        ("Reminders", {"fields": ["reminder_channel", "quiet_start", "quiet_end"]}),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
     ]
     add_fieldsets = [
@@ -103,6 +107,28 @@ class ProcedureStepAdmin(ClinicScopedAdmin):
     list_display = ["title", "procedure", "step"]
     list_filter = ["procedure"]
     inlines = [ChecklistItemTemplateInline]
+
+
+@admin.register(FastingRule)
+class FastingRuleAdmin(ClinicScopedAdmin):
+    list_display = ["kind", "hours_before", "anchor", "instruction", "clinic", "is_active"]
+    list_filter = ["clinic", "is_active"]
+
+
+@admin.register(Medication)
+class MedicationAdmin(ClinicScopedAdmin):
+    list_display = [
+        "name",
+        "use",
+        "drug_class",
+        "hold_policy",
+        "hold_days",
+        "hold_hours",
+        "heads_up_days",
+        "is_active",
+    ]
+    list_filter = ["clinic", "drug_class", "hold_policy", "is_active"]
+    search_fields = ["name", "use"]
 
 
 class ReadOnlyAdmin(ClinicScopedAdmin):
@@ -158,6 +184,29 @@ class JourneyAdmin(ReadOnlyAdmin):
                 action="journey.view",
                 patient=journey.patient,
                 obj=journey,
+                request=request,
+                via="admin",
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(JourneyMedication)
+class JourneyMedicationAdmin(ReadOnlyAdmin):
+    """Staff add and classify medicines on the patient's page; here one may only look."""
+
+    clinic_path = "journey__clinic"
+    list_display = ["journey", "medication", "free_text", "added_at", "classified_at"]
+    list_select_related = ["journey__patient", "medication"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # A patient's medicine list is patient data: reading it is audited.
+        item = self.get_object(request, object_id)
+        if item is not None:
+            audit_record(
+                actor=request.user,
+                action="medication.view",
+                patient=item.journey.patient,
+                obj=item,
                 request=request,
                 via="admin",
             )

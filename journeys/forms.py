@@ -3,10 +3,22 @@
 from datetime import datetime
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from journeys.models import ChecklistItem, JourneyStatus, Stage
+from journeys.models import (
+    ChecklistItem,
+    JourneyMedication,
+    JourneyStatus,
+    Location,
+    Medication,
+    ProcedureTemplate,
+    Role,
+    Stage,
+    User,
+)
+from journeys.onboarding import validate_date_of_birth, validate_phone
 
 STAGE_ACTIONS = ["start", "complete", "skip", "block", "unblock", "reopen"]
 
@@ -55,3 +67,152 @@ class ChecklistItemForm(forms.ModelForm):
         self.fields["stage"].empty_label = None
         self.fields["offset_days"].min_value = -365
         self.fields["offset_days"].max_value = 365
+
+
+class SetPasswordForm(forms.Form):
+    """Choosing a password from an invitation; Django's validators run in invitation_accept."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password_confirm = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def password_rules(self):
+        return password_validation.password_validators_help_texts()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_confirm"):
+            self.add_error("password_confirm", _("The two passwords are not the same."))
+        return data
+
+
+class EnrolPatientForm(forms.Form):
+    """A coordinator enrolling a patient of their own clinic."""
+
+    full_name = forms.CharField(label=_("Full name"), max_length=200)
+    email = forms.EmailField(label=_("Email"))
+    phone = forms.CharField(label=_("Phone"), max_length=40, validators=[validate_phone])
+    date_of_birth = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    language = forms.ChoiceField(
+        label=_("Language"), choices=User._meta.get_field("language").choices, initial="en"
+    )
+    procedure = forms.ModelChoiceField(label=_("Procedure"), queryset=ProcedureTemplate.objects)
+    surgeon = forms.ModelChoiceField(label=_("Surgeon"), queryset=User.objects)
+    surgery_date = forms.DateField(
+        label=_("Surgery date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    surgery_time = forms.TimeField(
+        label=_("Surgery time"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    location = forms.ModelChoiceField(
+        label=_("Location"), queryset=Location.objects, required=False
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clinic = clinic
+        self.fields["procedure"].queryset = ProcedureTemplate.objects.filter(
+            clinic=clinic, is_active=True
+        ).order_by("name")
+        self.fields["surgeon"].queryset = User.objects.filter(
+            clinic=clinic, role=Role.STAFF, is_active=True
+        ).order_by("full_name")
+        self.fields["location"].queryset = Location.objects.filter(clinic=clinic).order_by("name")
+
+    def clean_date_of_birth(self):
+        value = self.cleaned_data["date_of_birth"]
+        validate_date_of_birth(value, today=timezone.now().astimezone(self.clinic.zone).date())
+        return value
+
+    def clean(self):
+        data = super().clean()
+        day, at = data.get("surgery_date"), data.get("surgery_time")
+        if (day is None) != (at is None):
+            raise forms.ValidationError(_("Give both the surgery date and time, or neither."))
+        # Typed in the clinic's own time, whoever is typing and wherever they are.
+        data["surgery_at"] = (
+            datetime.combine(day, at, tzinfo=self.clinic.zone) if day is not None else None
+        )
+        if data["surgery_at"] is not None and data["surgery_at"] <= timezone.now():
+            self.add_error("surgery_date", _("The surgery date must be in the future."))
+        return data
+
+    def enrol_kwargs(self):
+        data = self.cleaned_data
+        fields = ("full_name", "email", "phone", "date_of_birth", "language", "procedure")
+        return {
+            **{name: data[name] for name in fields},
+            "surgeon": data["surgeon"],
+            "surgery_at": data["surgery_at"],
+            "location": data["location"],
+        }
+
+
+class CaregiverInviteForm(forms.Form):
+    full_name = forms.CharField(label=_("Their name"), max_length=200)
+    email = forms.EmailField(label=_("Their email"))
+    relationship = forms.CharField(
+        label=_("How they are related to you"),
+        max_length=60,
+        required=False,
+        help_text=_("For example: daughter, husband, friend."),
+    )
+
+
+class MedicationAddForm(forms.Form):
+    """A medicine the patient takes: a formulary entry, or their own words for one."""
+
+    medication = forms.ModelChoiceField(
+        label=_("From the clinic's list"), queryset=Medication.objects.none(), required=False
+    )
+    free_text = forms.CharField(
+        label=_("Or as the patient says it"),
+        max_length=200,
+        required=False,
+        help_text=_("Not in the list? Type it; it is flagged for classification."),
+    )
+
+    def __init__(self, *args, journey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["medication"].queryset = Medication.objects.filter(
+            clinic=journey.clinic_id, is_active=True
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("medication") is None and not data.get("free_text"):
+            raise forms.ValidationError(
+                _("Choose a medicine from the list, or type what the patient takes.")
+            )
+        return data
+
+
+class MedicationClassifyForm(forms.Form):
+    """Staff saying which formulary entry a free-text medicine is."""
+
+    item = forms.ModelChoiceField(queryset=JourneyMedication.objects.none())
+    medication = forms.ModelChoiceField(label=_("Medicine"), queryset=Medication.objects.none())
+
+    def __init__(self, *args, journey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = JourneyMedication.objects.filter(journey=journey)
+        self.fields["medication"].queryset = Medication.objects.filter(
+            clinic=journey.clinic_id, is_active=True
+        )
+
+
+class MedicationRemoveForm(forms.Form):
+    item = forms.ModelChoiceField(queryset=JourneyMedication.objects.none())
+
+    def __init__(self, *args, journey, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].queryset = JourneyMedication.objects.filter(journey=journey)

@@ -2,18 +2,27 @@
 
 Missing reminders are created, unsent ones moved, obsolete ones cancelled, and sent
 ones kept as history. Runs whenever a fact changes (called from the functions that
-change facts) and nightly for every active journey (journeys/tasks.py).
+change facts: enrolment, transitions, medications, reminder preferences) and nightly
+for every active journey (journeys/tasks.py).
 """
 
-from django.db import transaction
-from django.utils import timezone
+from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from journeys.audit import audit_record
 from journeys.models import (
     SURGERY_DAY_STEPS,
     Appointment,
     AppointmentStatus,
+    Channel,
     ChecklistItem,
+    FastingRule,
     Journey,
+    JourneyMedication,
     JourneyStatus,
     Owner,
     Reminder,
@@ -23,8 +32,10 @@ from journeys.models import (
 )
 from journeys.planning import (
     AppointmentFact,
+    FastingFact,
     ItemFact,
     JourneyFacts,
+    MedicationFact,
     StageFact,
     plan_reminders,
 )
@@ -34,8 +45,40 @@ MOVABLE = (ReminderStatus.PENDING, ReminderStatus.CANCELLED)
 FIELDS = ("due_at", "subject", "body", "channel", "urgent")
 
 
+def medication_fact(item):
+    """The planner's view of a classified JourneyMedication; None until it is classified."""
+    med = item.medication
+    if med is None:
+        return None
+    return MedicationFact(
+        id=item.pk,
+        name=med.name,
+        policy=med.hold_policy,
+        known_at=item.known_at,
+        hold_days=med.hold_days,
+        hold_hours=med.hold_hours,
+        heads_up_days=med.heads_up_days,
+        restart=med.restart_text,
+        note=med.patient_note,
+    )
+
+
+def reminder_channel(patient):
+    # A text message needs a number; without one the patient still hears by email.
+    if patient.reminder_channel == Channel.SMS and patient.phone:
+        return Channel.SMS
+    return Channel.EMAIL
+
+
 def journey_facts(journey):
+    """Everything the planner needs, in a fixed number of queries.
+
+    The journey comes with its clinic, patient and surgery location; then one query
+    each for checklist items, appointments, finished stages, medications and the
+    clinic's fasting rules.
+    """
     clinic = journey.clinic
+    patient = journey.patient
     items = ChecklistItem.objects.filter(
         journey=journey, owner=Owner.PATIENT, done_at__isnull=True, due_date__isnull=False
     ).values_list("id", "text", "due_date")
@@ -44,6 +87,12 @@ def journey_facts(journey):
         .select_related("location", "test_type")
         .order_by("starts_at")
     )
+    medications = (
+        JourneyMedication.objects.filter(journey=journey, medication__isnull=False)
+        .select_related("medication")
+        .order_by("id")
+    )
+    fasting = FastingRule.objects.filter(clinic=clinic, is_active=True).order_by("id")
     # Surgery-day steps are followed live on the board, not announced by email.
     completed = (
         Stage.objects.filter(journey=journey, status=StageStatus.DONE, completed_at__isnull=False)
@@ -55,7 +104,7 @@ def journey_facts(journey):
         zone=clinic.zone,
         clinic_name=clinic.name,
         clinic_phone=clinic.phone,
-        channel="email",
+        channel=reminder_channel(patient),
         active=journey.status == JourneyStatus.ACTIVE,
         surgery_at=journey.surgery_at,
         surgery_place=journey.surgery_location.name if journey.surgery_location_id else "",
@@ -69,9 +118,30 @@ def journey_facts(journey):
                 starts_at=a.starts_at,
                 location=a.location.name if a.location_id else clinic.name,
                 prep=a.test_type.prep_instructions if a.test_type_id else "",
+                kind=a.kind,
+                needs_fasting=a.test_type.needs_fasting if a.test_type_id else False,
             )
             for a in appointments
         ),
+        arrival_lead=timedelta(minutes=clinic.arrival_lead_minutes),
+        therapy_leads=(
+            timedelta(hours=clinic.therapy_first_lead_hours),
+            timedelta(hours=clinic.therapy_second_lead_hours),
+        ),
+        fasting_rules=tuple(
+            FastingFact(
+                id=r.pk,
+                kind=r.kind,
+                anchor=r.anchor,
+                hours_before=r.hours_before,
+                instruction=r.instruction,
+                details=r.details,
+            )
+            for r in fasting
+        ),
+        medications=tuple(medication_fact(item) for item in medications),
+        quiet_start=patient.quiet_start,
+        quiet_end=patient.quiet_end,
     )
 
 
@@ -85,10 +155,12 @@ def reminders_reconcile(*, journey, now=None):
     # One reconcile per journey at a time, so two never create the same key.
     journey = (
         Journey.objects.select_for_update(of=("self",))
-        .select_related("clinic", "surgery_location")
+        .select_related("clinic", "patient", "surgery_location")
         .get(pk=journey.pk)
     )
-    planned = {p.key: p for p in plan_reminders(journey_facts(journey), now=now)}
+    # The fixed text is written in the patient's language, whoever triggered the change.
+    with translation.override(journey.patient.language):
+        planned = {p.key: p for p in plan_reminders(journey_facts(journey), now=now)}
     stored = {r.key: r for r in Reminder.objects.filter(journey=journey)}
 
     created = [
@@ -120,3 +192,35 @@ def reminders_reconcile(*, journey, now=None):
         status=ReminderStatus.CANCELLED
     )
     return len(created), len(moved), len(obsolete)
+
+
+@transaction.atomic
+def reminder_preferences_set(
+    *, patient, channel, by, quiet_start=None, quiet_end=None, request=None
+):
+    """Change how and when a patient hears from us, and re-plan their active journeys."""
+    if channel == Channel.SMS and not patient.phone:
+        raise ValidationError(
+            _("Text messages need a phone number. Add one first, or choose email."),
+            code="no_phone",
+        )
+    if (quiet_start is None) != (quiet_end is None):
+        raise ValidationError(
+            _("Give both ends of the quiet hours, or neither."), code="quiet_hours"
+        )
+    patient.reminder_channel = channel
+    patient.quiet_start, patient.quiet_end = quiet_start, quiet_end
+    patient.full_clean()
+    patient.save(update_fields=["reminder_channel", "quiet_start", "quiet_end"])
+    audit_record(
+        actor=by,
+        action="patient.reminder_preferences",
+        patient=patient,
+        obj=patient,
+        request=request,
+        channel=channel,
+        quiet_start=quiet_start.isoformat() if quiet_start else None,
+        quiet_end=quiet_end.isoformat() if quiet_end else None,
+    )
+    for journey in Journey.objects.filter(patient=patient, status=JourneyStatus.ACTIVE):
+        reminders_reconcile(journey=journey)

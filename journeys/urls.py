@@ -1,6 +1,6 @@
 from django.urls import path
 
-from journeys.views import patient, records, staff
+from journeys.views import caregivers, coordinator, invitations, patient, records, staff
 
 app_name = "journeys"
 
@@ -13,6 +13,22 @@ urlpatterns = [
         "journeys/<int:journey_id>/items/<int:item_id>/toggle/",
         patient.checklist_toggle,
         name="checklist-toggle",
+    ),
+    # /journeys/<id>/caregivers/
+    path("journeys/<int:journey_id>/caregivers/", caregivers.manage, name="caregivers"),
+    path(
+        "journeys/<int:journey_id>/caregivers/<int:grant_id>/revoke/",
+        caregivers.revoke,
+        name="caregiver-revoke",
+    ),
+    # /invite/
+    path("invite/<str:token>/", invitations.accept, name="invitation-accept"),
+    # /coordinator/
+    path("coordinator/enrol/", coordinator.enrol, name="coordinator-enrol"),
+    path(
+        "coordinator/journeys/<int:journey_id>/invitation/",
+        coordinator.invitation_resend,
+        name="invitation-resend",
     ),
     # /record/
     path("record/access-log/", records.my_access_log, name="my-access-log"),
@@ -36,5 +52,22 @@ urlpatterns = [
         "staff/journeys/<int:journey_id>/items/<int:item_id>/remove/",
         staff.checklist_remove,
         name="checklist-remove",
+    ),
+    # /staff/journeys/<id>/medications/: which entry is the POST's `item` field, so
+    # every pattern here still takes only the journey's id.
+    path(
+        "staff/journeys/<int:journey_id>/medications/",
+        staff.medication_add,
+        name="medication-add",
+    ),
+    path(
+        "staff/journeys/<int:journey_id>/medications/classify/",
+        staff.medication_classify,
+        name="medication-classify",
+    ),
+    path(
+        "staff/journeys/<int:journey_id>/medications/remove/",
+        staff.medication_remove,
+        name="medication-remove",
     ),
 ]

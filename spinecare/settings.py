@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's security-key list ({% load humanize %})
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -66,6 +67,10 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After auth, messages and htmx: they sign out, redirect and say why.
+    "journeys.security.SessionTimeoutMiddleware",
+    "journeys.security.RequireMFAMiddleware",
+    "journeys.security.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "spinecare.urls"
@@ -127,9 +132,26 @@ ACCOUNT_SESSION_REMEMBER = False
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "journeys:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# A reset password still needs the second factor: the reset never signs anyone in.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# Behind a proxy every client shares its address; count the proxies so the per-address
+# login limits see the real client (allauth ignores X-Forwarded-For otherwise).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("ALLAUTH_TRUSTED_PROXY_COUNT", default=0)
+
+# Second factor: TOTP with recovery codes, or a security key (WebAuthn, second factor
+# only: passkey sign-in without a password stays off). allauth offers them;
+# journeys.security requires one of the care team and the admin. Clinic computers are
+# shared, so no "trust this browser" that would skip it.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_PERIOD = 30
 MFA_TOTP_TOLERANCE = 0
+MFA_TRUST_ENABLED = False
+MFA_PASSKEY_LOGIN_ENABLED = False
+SPINECARE_REQUIRE_STAFF_MFA = env.bool("SPINECARE_REQUIRE_STAFF_MFA", default=True)
+if PRODUCTION and not SPINECARE_REQUIRE_STAFF_MFA:
+    raise ImproperlyConfigured(
+        "SPINECARE_REQUIRE_STAFF_MFA=false is for the demo only; production requires it."
+    )
 
 # Caches: allauth's login rate limits live here, so production shares one in Redis.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -165,6 +187,9 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="spinecare")
 REMINDER_SWEEP_SECONDS = env.float("REMINDER_SWEEP_SECONDS", default=60.0)
 REMINDER_LEASE_SECONDS = env.int("REMINDER_LEASE_SECONDS", default=300)
 REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
+# Most reminders in flight (claimed, lease running) at once; keep it below what the
+# workers send in one lease, or queued rows outlive their lease and are claimed again.
+REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=500)
 # A static schedule (no django-celery-beat): clinic-local times are computed by the
 # planner with zoneinfo, so no crontab here ever meets a daylight-saving change.
 CELERY_BEAT_SCHEDULE = {
@@ -203,6 +228,19 @@ else:
         }
     }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SpineCare <care@spinecare.example>")
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")  # Base of links in email.
+
+# Text messages (journeys/channels/sms.py). "console" logs one line per text (the demo;
+# refused in production); "http" posts to the provider's JSON API at SMS_API_URL.
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in ("console", "http"):
+    raise ImproperlyConfigured("SMS_BACKEND must be console or http.")
+SMS_API_URL = env.str("SMS_API_URL", default="")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_FROM = env.str("SMS_FROM", default="")
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=10.0)
+if SMS_BACKEND == "http" and not (SMS_API_URL.startswith(("https://", "http://")) and SMS_API_KEY):
+    raise ImproperlyConfigured("SMS_BACKEND=http needs an http(s) SMS_API_URL and SMS_API_KEY.")
 
 # Internationalisation: times are stored in UTC and shown in the clinic's zone.
 LANGUAGE_CODE = "en"
@@ -237,8 +275,14 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Automatic logoff (journeys.security.SessionTimeoutMiddleware): idle limits by role and
+# an absolute cap since sign-in. The middleware writes the session at most once a
+# minute, so the session is not saved on every page.
+SPINECARE_STAFF_IDLE_MINUTES = env.int("SPINECARE_STAFF_IDLE_MINUTES", default=15)
+SPINECARE_PATIENT_IDLE_MINUTES = env.int("SPINECARE_PATIENT_IDLE_MINUTES", default=60)
+SPINECARE_SESSION_MAX_HOURS = env.int("SPINECARE_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SPINECARE_SESSION_MAX_HOURS * 60 * 60
+SESSION_SAVE_EVERY_REQUEST = False
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -247,6 +291,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # __Host- cookies are HTTPS-only, host-only and path=/, so a sibling subdomain
+    # cannot plant or overwrite them (ASVS 3.3.1).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 # Demo-only conveniences.
 DEMO_MODE = env.bool("SPINECARE_DEMO", default=False)

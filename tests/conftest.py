@@ -4,11 +4,26 @@ Personas are built through the app's own functions (journey_enroll, the clinic
 defaults), so setting up a test exercises real code.
 """
 
+import importlib
 import os
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from allauth.mfa.utils import decrypt
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -42,6 +57,16 @@ def require_service(name, available, why=""):
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (CI=true: tests needing it must run)")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """allauth keeps login rate limits and used TOTP codes in the cache; start each test
+    with none, so one test's failed logins never lock out the next. Point REDIS_URL at
+    a database of its own when running the tests: this empties it."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -94,18 +119,77 @@ def page(browser):
     context.close()
 
 
-def make_user(email, role, clinic, name=None):
-    return person_create(
+def make_user(email, role, clinic, name=None, *, second_factor=None):
+    """Someone who signs in with PASSWORD. The care team has enrolled a second factor,
+    as journeys.security requires before any patient page; second_factor=False makes
+    someone who has not yet."""
+    user = person_create(
         email=email,
         full_name=name or email.split("@")[0].title(),
         role=role,
         clinic=clinic,
         password=PASSWORD,
     )
+    if user.is_care_team if second_factor is None else second_factor:
+        enrol_totp(user)
+    return user
+
+
+def enrol_totp(user):
+    """What allauth's activation page stores: a TOTP secret and a set of recovery codes."""
+    TOTP.activate(user, generate_totp_secret())
+    RecoveryCodes.activate(user)
+    return user
+
+
+def make_care_team_user(email, role, clinic, name=None):
+    """Kept for the tests that ask for it by name; make_user enrols the care team too."""
+    return make_user(email, role, clinic, name, second_factor=True)
+
+
+def totp_code(user):
+    """The code the user's authenticator app shows now, from the secret allauth stored."""
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = decrypt(authenticator.data["secret"])
+    counter = next(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def recovery_codes(user):
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.RECOVERY_CODES)
+    return RecoveryCodes(authenticator).get_unused_codes()
 
 
 @pytest.fixture
-def clinic(db):
+def totp_window():
+    """Jump to the start of the next TOTP period, so a code computed now is still valid
+    when the server checks it (the tolerance is zero). Forward, never back: rows made
+    before the jump must not look newer than the test's own changes."""
+    period = settings.MFA_TOTP_PERIOD
+    start = (int(timezone.now().timestamp()) // period + 1) * period
+    with time_machine.travel(start, tick=True):
+        yield
+
+
+ROLE_GROUPS_MIGRATION = importlib.import_module("journeys.migrations.0003_role_groups")
+
+
+@pytest.fixture
+def role_groups(db):
+    """The role groups a migration makes. A transactional test (live server, Celery
+    worker) empties every table when it ends, these too; put them back for the next."""
+    roles = ROLE_GROUPS_MIGRATION.ROLE_PERMISSIONS
+    if Group.objects.filter(name__in=roles).count() == len(roles):
+        return
+    for role, codenames in roles.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label="journeys", codename__in=codenames)
+        )
+
+
+@pytest.fixture
+def clinic(role_groups):
     clinic = Clinic.objects.create(
         name="Test Spine Clinic", time_zone="America/Los_Angeles", phone="(555) 123-4567"
     )
@@ -115,7 +199,7 @@ def clinic(db):
 
 
 @pytest.fixture
-def other_clinic(db):
+def other_clinic(role_groups):
     clinic = Clinic.objects.create(name="Other Clinic", phone="(555) 999-0000")
     install_clinic_defaults(clinic)
     return clinic

@@ -84,6 +84,7 @@ def fillers(journey):
         "token": uuid.uuid4().hex,
         "key": uuid.uuid4().hex,
         "uidb36": "1",
+        "pk": 1,  # a security key (allauth's WebAuthn pages)
         "id": journey.patient.pk,  # the admin's change-password page for a user
         "url": f"journeys/journey/{journey.pk}/",  # the admin's catch-all
         "app_label": "journeys",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -26,6 +26,13 @@ def sign_in(page, base_url, email, password):
     page.goto(f"{base_url}/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def enter_second_factor(page, user):
+    """allauth's two-factor page asks for the code the user's authenticator app shows."""
+    expect(page.get_by_role("heading", name="Two-Factor Authentication")).to_be_visible()
+    page.get_by_label("Code").fill(totp_code(user))
     page.get_by_role("button", name="Sign in").click()
 
 
@@ -54,7 +61,7 @@ def test_wrong_password_shows_an_error_and_does_not_sign_in(live_server, page, p
 
 
 def test_patient_sees_the_journey_and_the_next_step_after_the_nurse_marks_one_done(
-    live_server, page, nurse_page, patient, nurse, journey
+    live_server, page, nurse_page, patient, nurse, journey, totp_window
 ):
     titles = list(journey.stages.order_by("position").values_list("title", flat=True))
     assert len(titles) == 10
@@ -82,8 +89,10 @@ def test_patient_sees_the_journey_and_the_next_step_after_the_nurse_marks_one_do
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOT, full_page=True)
 
-    # 3. The nurse signs in, opens the worklist, opens the patient, marks the stage done.
+    # 3. The nurse signs in (password, then the code from her authenticator app), opens
+    # the worklist, opens the patient, marks the stage done.
     sign_in(nurse_page, live_server.url, nurse.email, PASSWORD)
+    enter_second_factor(nurse_page, nurse)
     expect(nurse_page).to_have_url(f"{live_server.url}/staff/")
     expect(nurse_page.get_by_role("heading", name="Patients")).to_be_visible()
     nurse_page.get_by_role("link", name=patient.full_name).click()

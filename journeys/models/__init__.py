@@ -21,6 +21,15 @@ from journeys.models.procedures import (
     Step,
 )
 from journeys.models.reminders import Channel, Delivery, Reminder, ReminderStatus
+from journeys.models.rules import (
+    DrugClass,
+    FastingAnchor,
+    FastingKind,
+    FastingRule,
+    HoldPolicy,
+    JourneyMedication,
+    Medication,
+)
 from journeys.models.scheduling import (
     Appointment,
     AppointmentKind,
@@ -41,10 +50,17 @@ __all__ = [
     "ChecklistItemTemplate",
     "Clinic",
     "Delivery",
+    "DrugClass",
+    "FastingAnchor",
+    "FastingKind",
+    "FastingRule",
+    "HoldPolicy",
     "Invitation",
     "Journey",
+    "JourneyMedication",
     "JourneyStatus",
     "Location",
+    "Medication",
     "Owner",
     "PreopResult",
     "PreopTestType",

@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,22 @@ class Clinic(models.Model):
     )
     phone = models.CharField(max_length=40, help_text="The care team's number patients call.")
     after_hours_phone = models.CharField(max_length=40, blank=True)
+    # Reminder lead times: clinic policy, read by the planner (journeys/planning.py).
+    arrival_lead_minutes = models.PositiveSmallIntegerField(
+        default=120,
+        validators=[MaxValueValidator(600)],
+        help_text="How long before the surgery time patients arrive.",
+    )
+    therapy_first_lead_hours = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MaxValueValidator(168)],
+        help_text="First reminder before a therapy session, in hours. 0: none.",
+    )
+    therapy_second_lead_hours = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MaxValueValidator(48)],
+        help_text="Second reminder before a therapy session, in hours. 0: none.",
+    )
 
     def __str__(self):
         return self.name
@@ -46,6 +63,13 @@ class Role(models.TextChoices):
     STAFF = "staff", _("Clinic staff")
     COORDINATOR = "coordinator", _("Coordinator")
     CLINIC_ADMIN = "clinic_admin", _("Clinic admin")
+
+
+class Channel(models.TextChoices):
+    """How a reminder reaches the patient: their preference and each reminder's route."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("Text message")
 
 
 class EmailUserManager(UserManager):
@@ -82,6 +106,13 @@ class User(AbstractUser):
     language = models.CharField(
         max_length=8, choices=[("en", "English"), ("es", "Español")], default="en"
     )
+    # A patient's reminder preferences. Quiet hours are wall-clock times in the
+    # clinic's zone; non-urgent reminders falling inside them wait until they end.
+    reminder_channel = models.CharField(
+        _("reminders by"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

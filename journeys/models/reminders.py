@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from journeys.models.journeys import Journey
+from journeys.models.people import Channel
 
 
 class ReminderStatus(models.TextChoices):
@@ -14,11 +15,6 @@ class ReminderStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
-
-
-class Channel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("Text message")
 
 
 class Reminder(models.Model):

@@ -13,6 +13,7 @@ from journeys.audit import audit_record
 from journeys.enrolment import checklist_item_set_done
 from journeys.loading import load_journey_page
 from journeys.models import ChecklistItem, Journey, Owner, Role
+from journeys.views import caregivers
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
 
@@ -21,6 +22,8 @@ JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_locati
 def home(request):
     if is_care_team(request.user):
         return redirect("journeys:staff-worklist")
+    if request.user.role == Role.CAREGIVER:
+        return caregivers.follower_home(request)
     journey = JOURNEY_QS.visible_to(request.user).order_by("-enrolled_at").first()
     if journey is None:
         return render(request, "patient/no_journey.html")
@@ -29,7 +32,9 @@ def home(request):
 
 @login_required
 def journey_detail(request, journey_id):
-    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS)
+    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS, request=request)
+    if request.user.role == Role.CAREGIVER:
+        return caregivers.render_followed(request, journey)
     return _render_journey(request, journey, "patient/home.html")
 
 
@@ -48,7 +53,9 @@ def _render_journey(request, journey, template):
 @login_required
 @require_POST
 def checklist_toggle(request, journey_id, item_id):
-    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    journey = get_journey_for_user(
+        request.user, journey_id, write=True, queryset=JOURNEY_QS, request=request
+    )
     item = get_object_or_404(
         ChecklistItem.objects.select_related("journey"), pk=item_id, journey=journey
     )

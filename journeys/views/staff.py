@@ -12,9 +12,26 @@ from django.views.decorators.http import require_POST
 from journeys import transitions
 from journeys.access import get_journey_for_user, is_care_team
 from journeys.audit import audit_record
+from journeys.caregivers import live_grants
 from journeys.enrolment import checklist_item_add, checklist_item_remove, journey_set_status
-from journeys.forms import ChecklistItemForm, JourneyStatusForm, StageActionForm, first_error
+from journeys.forms import (
+    ChecklistItemForm,
+    JourneyStatusForm,
+    MedicationAddForm,
+    MedicationClassifyForm,
+    MedicationRemoveForm,
+    StageActionForm,
+    first_error,
+)
 from journeys.loading import load_journey_page
+from journeys.medications import (
+    formulary,
+    journey_medication_add,
+    journey_medication_classify,
+    journey_medication_remove,
+    journey_medications,
+    medication_rows,
+)
 from journeys.models import ChecklistItem, Journey, JourneyStatus, Stage
 from journeys.readiness import missing_tests
 
@@ -81,6 +98,10 @@ def journey_detail(request, journey_id):
         "journey": journey,
         "missing_tests": missing_tests(journey, appointments=page.appointments),
         "statuses": JourneyStatus,
+        "caregiver_grants": live_grants(journey),
+        "medications": medication_rows(journey, journey_medications(journey)),
+        "formulary": formulary(journey.clinic),
+        "reminders": list(journey.reminders.order_by("due_at", "id")),
     }
     return render(request, "staff/journey.html", context)
 
@@ -155,5 +176,66 @@ def checklist_remove(request, journey_id, item_id):
         request,
         lambda: checklist_item_remove(item=item, by=request.user, request=request),
         _("Removed from the checklist: %(text)s") % {"text": item.text},
+    )
+    return _back_to(journey)
+
+
+@care_team_required
+@require_POST
+def medication_add(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    form = MedicationAddForm(request.POST, journey=journey)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    data = form.cleaned_data
+    _attempt(
+        request,
+        lambda: journey_medication_add(
+            journey=journey,
+            by=request.user,
+            medication=data["medication"],
+            free_text=data["free_text"],
+            request=request,
+        ),
+        _("Added to the medicines: %(name)s") % {"name": data["medication"] or data["free_text"]},
+    )
+    return _back_to(journey)
+
+
+@care_team_required
+@require_POST
+def medication_classify(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    form = MedicationClassifyForm(request.POST, journey=journey)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    item, medication = form.cleaned_data["item"], form.cleaned_data["medication"]
+    item.journey = journey
+    _attempt(
+        request,
+        lambda: journey_medication_classify(
+            item=item, medication=medication, by=request.user, request=request
+        ),
+        _("%(text)s is now classified as %(name)s.") % {"text": item, "name": medication},
+    )
+    return _back_to(journey)
+
+
+@care_team_required
+@require_POST
+def medication_remove(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    form = MedicationRemoveForm(request.POST, journey=journey)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    item = form.cleaned_data["item"]
+    item.journey = journey
+    _attempt(
+        request,
+        lambda: journey_medication_remove(item=item, by=request.user, request=request),
+        _("Removed from the medicines: %(name)s") % {"name": item},
     )
     return _back_to(journey)
