@@ -7,100 +7,23 @@ watches the database and the mail directory: beat fires the sweep, the sweep cla
 the row and queues `send_reminder`, and the worker sends the email.
 """
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-import redis
 from django.db import connection
 from django.utils import timezone
 
 from journeys.enrolment import journey_enroll
 from journeys.models import Reminder, ReminderStatus, User
 from tests.conftest import surgery_in
+from tests.processes import database_url, forget_queue, start_worker, wait_for
 
-pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+# Transactional, so the worker sees committed rows. The flush after each test also
+# removes the role groups the migrations made; serialized rollback restores them.
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 60.0
-POLL = 0.2
 FINISHED = (ReminderStatus.SENT, ReminderStatus.FAILED, ReminderStatus.CANCELLED)
-# What the file-based email backend writes after each message.
-MESSAGE_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-
-
-class Worker:
-    def __init__(self, process, log_path, mail_dir, queue):
-        self.process = process
-        self.log_path = log_path
-        self.mail_dir = mail_dir
-        self.queue = queue
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def log_tail(self, lines=60):
-        return "\n".join(self.log().splitlines()[-lines:])
-
-    def emails(self):
-        """Every message the worker's email backend has written, parsed."""
-        messages = []
-        for path in sorted(self.mail_dir.glob("*")):
-            for chunk in path.read_bytes().split(MESSAGE_SEPARATOR):
-                if chunk.strip():
-                    messages.append(BytesParser(policy=policy.default).parsebytes(chunk))
-        return messages
-
-    def wait_for(self, check, describe, timeout=TIMEOUT):
-        """Poll `check()` until it returns something truthy; fail saying what was seen."""
-        deadline = time.monotonic() + timeout
-        while True:
-            result = check()
-            if result:
-                return result
-            if self.process.poll() is not None:
-                pytest.fail(
-                    f"The worker exited with code {self.process.returncode}; "
-                    f"{describe()}\n--- worker log ---\n{self.log_tail()}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"Nothing after {timeout:.0f} s: {describe()}\n"
-                    f"--- worker log ---\n{self.log_tail()}"
-                )
-            time.sleep(POLL)
-
-
-def worker_database_url():
-    """The URL of the database pytest-django created, for another process to use."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = quote(db["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = db["HOST"] or "127.0.0.1"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
-
-
-def stop(process, timeout=30):
-    """Warm shutdown; if the worker hangs, kill its whole process group."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # The worker runs in its own session, so its group id is its pid and the group
-        # holds only the worker, its pool children and the embedded beat.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
 
 
 @pytest.fixture
@@ -109,68 +32,18 @@ def worker(transactional_db, require_postgres, redis_url, tmp_path):
 
     It depends on transactional_db so it is stopped before the tables are flushed.
     """
-    var_dir = tmp_path / "var"
-    mail_dir = var_dir / "mail"
-    mail_dir.mkdir(parents=True)
     queue = f"spinecare-test-{uuid.uuid4().hex}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "spinecare.settings",
-        "SPINECARE_PRODUCTION": "false",
-        "DATABASE_URL": worker_database_url(),
-        "REDIS_URL": redis_url,
-        "CELERY_QUEUE": queue,
-        "SPINECARE_VAR_DIR": str(var_dir),
-        "REMINDER_SWEEP_SECONDS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    # Unset, the mailer is the file-based backend writing into var_dir/mail.
-    env.pop("EMAIL_URL", None)
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "spinecare",
-        "worker",
-        "--beat",
-        "--schedule",
-        str(tmp_path / "beat-schedule"),
-        "--concurrency",
-        "2",
-        "--loglevel",
-        "INFO",
-        "--hostname",
-        f"{queue}@%h",
-        # Keep to ourselves: other workers may share this Redis.
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    log_path = tmp_path / "worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    worker = start_worker(
+        tmp_path,
+        database_url=database_url(connection.settings_dict),
+        broker_url=redis_url,
+        queue=queue,
+    )
     try:
-        yield Worker(process, log_path, mail_dir, queue)
+        yield worker
     finally:
-        stop(process)
+        worker.stop()
         forget_queue(redis_url, queue)
-
-
-def forget_queue(redis_url, queue):
-    """Delete this run's queue and its kombu bindings; the name is unique to the run."""
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"*{queue}*"))
-    if keys:
-        client.delete(*keys)
 
 
 def reminder_state(pk):
@@ -200,7 +73,9 @@ def test_beat_sweeps_and_the_worker_emails_a_due_welcome_reminder(journey, worke
     assert welcome.status == ReminderStatus.PENDING
     assert welcome.due_at <= timezone.now()
 
-    reminder = worker.wait_for(finished(welcome.pk), reminder_state(welcome.pk))
+    reminder = wait_for(
+        finished(welcome.pk), reminder_state(welcome.pk), timeout=TIMEOUT, processes=[worker]
+    )
 
     assert reminder.status == ReminderStatus.SENT, reminder_state(welcome.pk)()
     assert reminder.attempts == 1
@@ -234,7 +109,9 @@ def test_a_permanent_channel_error_fails_the_reminder_without_retrying(
     )
     welcome = journey.reminders.get(key="journey:welcome")
 
-    reminder = worker.wait_for(finished(welcome.pk), reminder_state(welcome.pk))
+    reminder = wait_for(
+        finished(welcome.pk), reminder_state(welcome.pk), timeout=TIMEOUT, processes=[worker]
+    )
 
     assert reminder.status == ReminderStatus.FAILED, reminder_state(welcome.pk)()
     assert reminder.attempts == 1
