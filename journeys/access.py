@@ -89,6 +89,15 @@ def _audit_denied(user, journey_id, *, write, request):
     )
 
 
+def own_record_or_404(user):
+    """The patient whose record `user` may download or audit: only their own."""
+    # A record's access log and export belong to the patient it is about, not to the
+    # caregivers following them nor to staff (who use the patient's page).
+    if not user.is_authenticated or user.role != Role.PATIENT:
+        raise Http404("Only patients have a record here.")
+    return user
+
+
 def is_care_team(user):
     return user.is_authenticated and user.role in CARE_TEAM_ROLES and bool(user.clinic_id)
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from journeys.audit import audit_record
+from journeys.audit import audit_journey_view, audit_record
 from journeys.models import (
     AuditEvent,
     ChecklistItemTemplate,
@@ -179,14 +179,7 @@ class JourneyAdmin(ReadOnlyAdmin):
         # Reading a journey in the admin is a read of patient data like any other.
         journey = self.get_object(request, object_id)
         if journey is not None:
-            audit_record(
-                actor=request.user,
-                action="journey.view",
-                patient=journey.patient,
-                obj=journey,
-                request=request,
-                via="admin",
-            )
+            audit_journey_view(request, journey, via="admin")
         return super().change_view(request, object_id, form_url, extra_context)
 
 

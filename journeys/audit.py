@@ -22,3 +22,15 @@ def audit_record(*, actor, action, patient, obj=None, request=None, **detail):
         ip_address=client_ip(request),
         detail=detail,
     )
+
+
+def audit_journey_view(request, journey, **detail):
+    """A page showed `journey` to the signed-in user: the read goes on the patient's trail."""
+    return audit_record(
+        actor=request.user,
+        action="journey.view",
+        patient=journey.patient,
+        obj=journey,
+        request=request,
+        **detail,
+    )

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from journeys.access import get_journey_for_user, is_care_team
-from journeys.audit import audit_record
+from journeys.audit import audit_journey_view
 from journeys.caregivers import caregiver_invite, caregiver_revoke, live_grants
 from journeys.forms import CaregiverInviteForm
 from journeys.loading import load_journey_page
@@ -83,12 +83,6 @@ def follower_home(request):
 def render_followed(request, journey):
     """One followed journey, read-only: steps, surgery-day times, what the patient must do."""
     page = load_journey_page(journey)
-    audit_record(
-        actor=request.user,
-        action="journey.view",
-        patient=journey.patient,
-        obj=journey,
-        request=request,
-    )
+    audit_journey_view(request, journey)
     context = {"page": page, "journey": journey, "next": page.next}
     return render(request, "caregiver/journey.html", context)

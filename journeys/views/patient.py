@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from journeys.access import get_journey_for_user, is_care_team
-from journeys.audit import audit_record
+from journeys.audit import audit_journey_view
 from journeys.enrolment import checklist_item_set_done
 from journeys.loading import load_journey_page
 from journeys.models import ChecklistItem, Journey, Owner, Role
@@ -40,13 +40,7 @@ def journey_detail(request, journey_id):
 
 def _render_journey(request, journey, template):
     page = load_journey_page(journey)
-    audit_record(
-        actor=request.user,
-        action="journey.view",
-        patient=journey.patient,
-        obj=journey,
-        request=request,
-    )
+    audit_journey_view(request, journey)
     return render(request, template, {"page": page, "journey": journey, "next": page.next})
 
 

@@ -1,27 +1,18 @@
 """A patient's record: who has looked at it, and a copy to take away."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 
-from journeys.access import get_journey_for_user
+from journeys.access import get_journey_for_user, own_record_or_404
 from journeys.audit import audit_record
-from journeys.models import Role
 from journeys.records import access_log, record_export
 from journeys.views.staff import JOURNEY_QS, care_team_required
 
 
-def _own_record(user):
-    # A record's access log and export belong to the patient it is about, not to
-    # caregivers following them.
-    if user.role != Role.PATIENT:
-        raise Http404("Only patients have a record here.")
-    return user
-
-
 @login_required
 def my_access_log(request):
-    patient = _own_record(request.user)
+    patient = own_record_or_404(request.user)
     audit_record(actor=request.user, action="record.access_log", patient=patient, request=request)
     events = access_log(patient)
     return render(request, "patient/access_log.html", {"events": events, "patient": patient})
@@ -29,7 +20,7 @@ def my_access_log(request):
 
 @login_required
 def my_export(request):
-    patient = _own_record(request.user)
+    patient = own_record_or_404(request.user)
     audit_record(actor=request.user, action="record.export", patient=patient, request=request)
     response = JsonResponse(record_export(patient), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = 'attachment; filename="spinecare-record.json"'

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from journeys import transitions
 from journeys.access import get_journey_for_user, is_care_team
-from journeys.audit import audit_record
+from journeys.audit import audit_journey_view
 from journeys.caregivers import live_grants
 from journeys.enrolment import checklist_item_add, checklist_item_remove, journey_set_status
 from journeys.forms import (
@@ -86,13 +86,7 @@ def worklist(request):
 def journey_detail(request, journey_id):
     journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS)
     page = load_journey_page(journey, with_history=True)
-    audit_record(
-        actor=request.user,
-        action="journey.view",
-        patient=journey.patient,
-        obj=journey,
-        request=request,
-    )
+    audit_journey_view(request, journey)
     context = {
         "page": page,
         "journey": journey,
