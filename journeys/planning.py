@@ -45,6 +45,7 @@ SOLIDS, CLEAR_LIQUIDS = "solids", "clear_liquids"
 ARRIVAL, SURGERY, MIDNIGHT = "arrival", "surgery", "midnight"
 AUTO, PRESCRIBER, CONTINUE = "auto", "prescriber", "continue"
 THERAPY, SURGERY_APPOINTMENT = "therapy", "surgery"
+EMAIL = "email"  # the channel value (journeys.models.Channel.EMAIL)
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class JourneyFacts:
     therapy_leads: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     quiet_start: time | None = None
     quiet_end: time | None = None
+    # False when the patient unsubscribed from optional emails: only urgent ones go by email.
+    email_optional: bool = True
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,9 @@ def plan_reminders(facts, *, now):
         *_fasting_reminders(facts),
         *_medication_reminders(facts),
     ]
+    if facts.channel == EMAIL and not facts.email_optional:
+        # Unsubscribed from optional emails; what keeps them safe still comes.
+        planned = [p for p in planned if p.urgent]
     planned = [_after_quiet_hours(p, facts) for p in planned]
     return [p for p in planned if p.due_at > now - STALE_AFTER and not _too_late(p, now)]
 

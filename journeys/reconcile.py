@@ -142,6 +142,7 @@ def journey_facts(journey):
         medications=tuple(medication_fact(item) for item in medications),
         quiet_start=patient.quiet_start,
         quiet_end=patient.quiet_end,
+        email_optional=patient.email_optional_reminders,
     )
 
 
@@ -221,6 +222,25 @@ def reminder_preferences_set(
         channel=channel,
         quiet_start=quiet_start.isoformat() if quiet_start else None,
         quiet_end=quiet_end.isoformat() if quiet_end else None,
+    )
+    for journey in Journey.objects.filter(patient=patient, status=JourneyStatus.ACTIVE):
+        reminders_reconcile(journey=journey)
+
+
+@transaction.atomic
+def email_optional_reminders_stop(*, patient, request=None):
+    """The unsubscribe link: no more non-urgent reminder emails. Urgent ones (fasting,
+    medicine stops, arrival) still come; pending optional ones are cancelled."""
+    patient.email_optional_reminders = False
+    patient.save(update_fields=["email_optional_reminders"])
+    # The link is the patient's own: whoever holds it acts for them.
+    audit_record(
+        actor=patient,
+        action="reminders.unsubscribe",
+        patient=patient,
+        obj=patient,
+        request=request,
+        via="email_link",
     )
     for journey in Journey.objects.filter(patient=patient, status=JourneyStatus.ACTIVE):
         reminders_reconcile(journey=journey)

@@ -113,6 +113,9 @@ class User(AbstractUser):
     )
     quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
     quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    # Off (by the unsubscribe link in a reminder email): only urgent reminders (fasting,
+    # medicine stops, arrival) still come by email.
+    email_optional_reminders = models.BooleanField(_("Email me optional reminders"), default=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
