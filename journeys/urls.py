@@ -1,6 +1,7 @@
 from django.urls import path
 
 from journeys.views import caregivers, coordinator, invitations, patient, records, staff
+from journeys.views.unsubscribe import unsubscribe
 
 app_name = "journeys"
 
@@ -9,6 +10,11 @@ urlpatterns = [
     path("", patient.home, name="home"),
     # /journeys/
     path("journeys/<int:journey_id>/", patient.journey_detail, name="journey"),
+    path(
+        "journeys/<int:journey_id>/reminders/",
+        patient.journey_reminders,
+        name="journey-reminders",
+    ),
     path(
         "journeys/<int:journey_id>/items/<int:item_id>/toggle/",
         patient.checklist_toggle,
@@ -23,6 +29,8 @@ urlpatterns = [
     ),
     # /invite/
     path("invite/<str:token>/", invitations.accept, name="invitation-accept"),
+    # /unsubscribe/: the one-click link in optional reminder emails (no sign-in)
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     # /coordinator/
     path("coordinator/enrol/", coordinator.enrol, name="coordinator-enrol"),
     path(
@@ -64,6 +72,11 @@ urlpatterns = [
         "staff/journeys/<int:journey_id>/medications/classify/",
         staff.medication_classify,
         name="medication-classify",
+    ),
+    path(
+        "staff/journeys/<int:journey_id>/reminders/resend/",
+        staff.reminder_resend_view,
+        name="reminder-resend",
     ),
     path(
         "staff/journeys/<int:journey_id>/medications/remove/",

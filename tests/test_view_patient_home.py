@@ -137,3 +137,24 @@ def test_appointment_times_show_in_the_clinics_time_zone_not_the_servers(patient
     # 15:00 UTC is 10:00 in New York in winter (the server's zone would say 07:00).
     assert utc_start.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") in page
     assert utc_start.astimezone(ZoneInfo("America/Los_Angeles")).strftime(", %H:%M") not in page
+
+
+def test_a_patient_reads_their_upcoming_reminders_in_plain_words(patient_client, journey):
+    sent = journey.reminders.get(key="journey:welcome")
+    sent.status = "sent"
+    sent.save()
+
+    response = patient_client.get(reverse("journeys:journey-reminders", args=[journey.pk]))
+
+    page = response.content.decode()
+    arrival = journey.reminders.get(key="surgery:arrival")
+    assert arrival.subject in page
+    assert "by email" in page
+    assert sent.subject not in page  # already sent: history, not "coming up"
+    assert "call your care team" in page
+
+
+def test_another_patients_reminders_are_not_shown(patient_client, stranger_journey):
+    response = patient_client.get(reverse("journeys:journey-reminders", args=[stranger_journey.pk]))
+
+    assert response.status_code == 404

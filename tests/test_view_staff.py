@@ -4,7 +4,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from journeys.models import StageStatus, Step
+from journeys.models import AuditEvent, Reminder, ReminderStatus, StageStatus, Step
 from journeys.transitions import stage_complete
 from tests.conftest import clear_required_tests, grow
 
@@ -278,3 +278,44 @@ def test_the_staff_page_names_the_tests_the_readiness_gate_is_waiting_for(nurse_
 
     for test in journey.required_tests.all():
         assert f"<strong>{test.name}</strong>: not scheduled" in page
+
+
+def failed_reminder(journey):
+    reminder = journey.reminders.get(key="journey:welcome")
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status=ReminderStatus.FAILED, attempts=5, last_error="The email address was refused."
+    )
+    return reminder
+
+
+def test_staff_see_why_a_reminder_failed_and_send_it_again(nurse_client, journey):
+    reminder = failed_reminder(journey)
+    page = nurse_client.get(reverse("journeys:staff-journey", args=[journey.pk])).content.decode()
+    assert "The email address was refused." in page
+
+    response = post(nurse_client, "reminder-resend", journey, {"reminder": reminder.pk})
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.attempts, reminder.last_error) == ("pending", 0, "")
+    assert "will be sent again within a minute" in response.content.decode()
+    assert AuditEvent.objects.filter(action="reminder.resend", object_id=str(reminder.pk)).exists()
+
+
+def test_a_reminder_of_another_journey_cannot_be_resent_through_this_one(
+    nurse_client, journey, stranger_journey
+):
+    foreign = failed_reminder(stranger_journey)
+
+    response = post(nurse_client, "reminder-resend", journey, {"reminder": foreign.pk})
+
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == ReminderStatus.FAILED
+
+
+def test_a_reminder_that_did_not_fail_is_not_resent(nurse_client, journey):
+    reminder = journey.reminders.get(key="journey:welcome")
+
+    response = post(nurse_client, "reminder-resend", journey, {"reminder": reminder.pk})
+
+    assert "Only a failed reminder can be sent again." in response.content.decode()

@@ -12,7 +12,7 @@ from journeys.access import get_journey_for_user, is_care_team
 from journeys.audit import audit_journey_view
 from journeys.enrolment import checklist_item_set_done
 from journeys.loading import load_journey_page
-from journeys.models import ChecklistItem, Journey, Owner, Role
+from journeys.models import ChecklistItem, Journey, Owner, ReminderStatus, Role
 from journeys.views import caregivers
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
@@ -72,3 +72,13 @@ def _safe_next(request):
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if allowed else None
+
+
+@login_required
+def journey_reminders(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS, request=request)
+    upcoming = journey.reminders.filter(
+        status__in=[ReminderStatus.PENDING, ReminderStatus.SENDING]
+    ).order_by("due_at")
+    audit_journey_view(request, journey, page="reminders")
+    return render(request, "patient/reminders.html", {"journey": journey, "upcoming": upcoming})

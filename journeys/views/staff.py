@@ -5,6 +5,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +14,7 @@ from journeys import transitions
 from journeys.access import get_journey_for_user, is_care_team
 from journeys.audit import audit_journey_view
 from journeys.caregivers import live_grants
+from journeys.dispatch import reminder_resend
 from journeys.enrolment import checklist_item_add, checklist_item_remove, journey_set_status
 from journeys.forms import (
     ChecklistItemForm,
@@ -32,7 +34,7 @@ from journeys.medications import (
     journey_medications,
     medication_rows,
 )
-from journeys.models import ChecklistItem, Journey, JourneyStatus, Stage
+from journeys.models import ChecklistItem, Journey, JourneyStatus, Reminder, Stage
 from journeys.readiness import missing_tests
 
 ACTIONS = {
@@ -233,3 +235,27 @@ def medication_remove(request, journey_id):
         _("Removed from the medicines: %(name)s") % {"name": item},
     )
     return _back_to(journey)
+
+
+@care_team_required
+@require_POST
+def reminder_resend_view(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    # Which reminder is the POST's `reminder` field, looked up within this journey only.
+    reminder = get_object_or_404(
+        Reminder, pk=_int_or_404(request.POST.get("reminder")), journey=journey
+    )
+    reminder.journey = journey
+    _attempt(
+        request,
+        lambda: reminder_resend(reminder=reminder, by=request.user, request=request),
+        _("“%(subject)s” will be sent again within a minute.") % {"subject": reminder.subject},
+    )
+    return _back_to(journey)
+
+
+def _int_or_404(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such reminder.") from None
