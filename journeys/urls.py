@@ -1,6 +1,8 @@
 from django.urls import path
 
 from journeys.views import caregivers, coordinator, invitations, patient, records, staff
+from journeys.views.calendar import calendar_feed_view, calendar_page
+from journeys.views.preparation import preparation
 from journeys.views.unsubscribe import unsubscribe
 
 app_name = "journeys"
@@ -15,6 +17,7 @@ urlpatterns = [
         patient.journey_reminders,
         name="journey-reminders",
     ),
+    path("journeys/<int:journey_id>/preparation/", preparation, name="preparation"),
     path(
         "journeys/<int:journey_id>/items/<int:item_id>/toggle/",
         patient.checklist_toggle,
@@ -27,6 +30,10 @@ urlpatterns = [
         caregivers.revoke,
         name="caregiver-revoke",
     ),
+    # /journeys/<id>/calendar/: appointments, and the patient's private feed link
+    path("journeys/<int:journey_id>/calendar/", calendar_page, name="calendar"),
+    # /calendar/<token>.ics: the feed a phone subscribes to (no sign-in; the token is the key)
+    path("calendar/<str:token>.ics", calendar_feed_view, name="calendar-feed"),
     # /invite/
     path("invite/<str:token>/", invitations.accept, name="invitation-accept"),
     # /unsubscribe/: the one-click link in optional reminder emails (no sign-in)

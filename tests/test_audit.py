@@ -22,3 +22,16 @@ def test_an_audit_event_cannot_be_deleted(require_postgres, an_event):
         AuditEvent.objects.filter(pk=an_event.pk).delete()
 
     assert AuditEvent.objects.filter(pk=an_event.pk).exists()
+
+
+def test_every_action_the_app_records_has_plain_words_for_the_patient():
+    import re
+    from pathlib import Path
+
+    from journeys.models.audit import ACTION_LABELS
+
+    source = "".join(p.read_text() for p in Path("journeys").rglob("*.py"))
+    recorded = set(re.findall(r'action="([a-z_]+\.[a-z_.]+)"', source))
+
+    assert recorded, "no audit actions found"
+    assert recorded - set(ACTION_LABELS) == set()

@@ -1,4 +1,5 @@
 from journeys.models.audit import AuditEvent
+from journeys.models.calendar import CalendarLink
 from journeys.models.grants import CaregiverGrant
 from journeys.models.invitations import Invitation
 from journeys.models.journeys import (
@@ -44,6 +45,7 @@ __all__ = [
     "AppointmentKind",
     "AppointmentStatus",
     "AuditEvent",
+    "CalendarLink",
     "CaregiverGrant",
     "Channel",
     "ChecklistItem",

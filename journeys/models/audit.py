@@ -18,6 +18,23 @@ ACTION_LABELS = {
     "checklist.untick": _("Unticked a checklist item"),
     "record.access_log": _("Looked at this access log"),
     "record.export": _("Downloaded the record"),
+    "access.denied": _("Tried to open a record they may not see"),
+    "patient.create": _("Created the patient's account"),
+    "patient.reminder_preferences": _("Changed reminder preferences"),
+    "invitation.send": _("Sent an invitation"),
+    "invitation.accept": _("Accepted the invitation"),
+    "invitation.refused": _("Tried an invitation link that no longer works"),
+    "caregiver.grant": _("Let someone follow the journey"),
+    "caregiver.revoke": _("Stopped someone following the journey"),
+    "medication.add": _("Added a medicine"),
+    "medication.classify": _("Matched a medicine to the clinic's list"),
+    "medication.remove": _("Removed a medicine"),
+    "medication.view": _("Opened a medicine"),
+    "reminder.resend": _("Sent a reminder again"),
+    "reminders.unsubscribe": _("Stopped optional reminder emails"),
+    "calendar.link_create": _("Made a new calendar link"),
+    "calendar.link_revoke": _("Turned off the calendar link"),
+    "calendar.fetch": _("A calendar app fetched the appointments"),
 }
 
 
