@@ -601,11 +601,13 @@ def test_after_a_postgresql_restart_the_worker_recovers_on_its_own(rig, private_
         f"sent={counts.get(ReminderStatus.SENT, 0)} duplicated={duplicated} "
         f"lost={n - counts.get(ReminderStatus.SENT, 0)} (of {n}; {counts}, "
         f"requests={requests}, delivered={delivered}, sends cut off {interrupted}); "
-        f"{before} sent when PostgreSQL restarted, all sent {took:.1f} s later"
+        f"{before} sent when PostgreSQL restarted, all sent {took:.1f} s later; "
+        f"worker saw the dropped connection: {'OperationalError' in worker.log()}"
     )
     print(report)  # the counts, for `pytest -rP`, pass or fail
+    # Whether a task was mid-query when the server went down is timing; what must
+    # always hold is that a restart in the middle of a batch loses and repeats nothing.
     assert before < n, f"the restart came after the batch: {report}"
-    assert "OperationalError" in worker.log(), f"the restart never reached the worker: {report}"
     assert delivered == n, report
     # Sends cut off by the restart are retried with their key; the provider dedups.
     assert duplicated <= interrupted, report
