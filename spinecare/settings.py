@@ -156,13 +156,16 @@ if PRODUCTION and not SPINECARE_REQUIRE_STAFF_MFA:
         "SPINECARE_REQUIRE_STAFF_MFA=false is for the demo only; production requires it."
     )
 
-# Caches: allauth's login rate limits live here, so production shares one in Redis.
+# Caches: allauth's login rate limits live here, so production shares one in Redis;
+# journeys.cache falls back to per-process memory while Redis is down, and the short
+# timeouts keep a sign-in from hanging on an unreachable host.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "journeys.cache.FallbackRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from journeys.dispatch import reminders_sweep
 from journeys.models import Channel, Delivery, Reminder, ReminderStatus, User
+from tests.conftest import PASSWORD
 from tests.fakes.sms_provider import API_KEY, FakeSMSProvider
 from tests.processes import (
     ROOT,
@@ -384,7 +385,7 @@ def test_with_redis_stopped_pages_render_rows_stay_claimable_and_all_go_out_when
     settings.REMINDER_SWEEP_BATCH = IN_FLIGHT
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "journeys.cache.FallbackRedisCache",
             "LOCATION": broker.url(1),
         }
     }
@@ -402,12 +403,16 @@ def test_with_redis_stopped_pages_render_rows_stay_claimable_and_all_go_out_when
         claimed = reminders_sweep(enqueue=enqueue)  # publishing fails; nothing raises
 
         pages = {}
-        client.force_login(journey.patient)
-        for name, url in [
-            ("patient home", reverse("journeys:home")),
-            ("patient journey", reverse("journeys:journey", args=[journey.pk])),
-        ]:
-            pages[name] = client.get(url).status_code
+        # A real sign-in: allauth's rate limits live in the cache that just went away.
+        signed_in = client.post(
+            reverse("account_login"),
+            {"login": journey.patient.email, "password": PASSWORD},
+        )
+        pages["patient sign-in"] = signed_in.status_code
+        pages["patient home"] = client.get(reverse("journeys:home")).status_code
+        pages["patient journey"] = client.get(
+            reverse("journeys:journey", args=[journey.pk])
+        ).status_code
         client.force_login(nurse)
         for name, url in [
             ("staff worklist", reverse("journeys:staff-worklist")),
@@ -437,6 +442,7 @@ def test_with_redis_stopped_pages_render_rows_stay_claimable_and_all_go_out_when
         f"all sent {done - restarted_at:.1f} s after Redis returned"
     )
     print(report)  # the counts, for `pytest -rP`, pass or fail
+    assert pages.pop("patient sign-in") == 302, report
     assert set(pages.values()) == {200}, report
     assert len(claimed) == IN_FLIGHT, report
     assert statuses == {ReminderStatus.SENDING}, report
