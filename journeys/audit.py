@@ -34,3 +34,24 @@ def audit_journey_view(request, journey, **detail):
         request=request,
         **detail,
     )
+
+
+def audit_journeys_listed(request, shown, **detail):
+    """A list page (calendar, board) showed these journeys: one read per journey, one INSERT.
+
+    `shown` holds (journey_id, patient_id) pairs; repeats are written once.
+    """
+    now, ip = timezone.now(), client_ip(request)
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            at=now,
+            actor=request.user,
+            action="journey.view",
+            patient_id=patient_id,
+            object_type="Journey",
+            object_id=str(journey_id),
+            ip_address=ip,
+            detail=detail,
+        )
+        for journey_id, patient_id in sorted(set(shown))
+    )

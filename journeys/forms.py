@@ -3,11 +3,13 @@
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from journeys.models import (
+    Channel,
     ChecklistItem,
     JourneyMedication,
     JourneyStatus,
@@ -16,9 +18,11 @@ from journeys.models import (
     ProcedureTemplate,
     Role,
     Stage,
+    Step,
     User,
 )
 from journeys.onboarding import validate_date_of_birth, validate_phone
+from journeys.worklist import FLAGS, SORTS
 
 STAGE_ACTIONS = ["start", "complete", "skip", "block", "unblock", "reopen"]
 
@@ -216,3 +220,124 @@ class MedicationRemoveForm(forms.Form):
     def __init__(self, *args, journey, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["item"].queryset = JourneyMedication.objects.filter(journey=journey)
+
+
+class PreferencesForm(forms.Form):
+    """How and when a patient hears from us. The rules (a phone for texts, sensible quiet
+    hours) are journeys.reconcile.reminder_preferences_set's; this only parses."""
+
+    reminder_channel = forms.ChoiceField(
+        label=_("Send my reminders by"), choices=Channel.choices, widget=forms.RadioSelect
+    )
+    quiet_start = forms.TimeField(
+        label=_("Quiet hours from"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+    quiet_end = forms.TimeField(
+        label=_("Quiet hours until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("Reminders that can wait are held until then. Urgent ones still come."),
+    )
+    language = forms.ChoiceField(label=_("Language"))
+    email_optional_reminders = forms.BooleanField(
+        label=_("Email me optional reminders"),
+        required=False,
+        help_text=_("Reminders about fasting, medicines and arriving for surgery always come."),
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = settings.LANGUAGES
+        if not patient.phone:
+            # Texts are offered only with a number on file; a posted "sms" still reaches
+            # the rule, which says why it cannot be.
+            self.fields["reminder_channel"].widget.choices = [Channel.choices[0]]
+
+
+# The clinic's ways of writing a date: ISO, and the US month/day/year on its paperwork.
+CLINIC_DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y"]
+DATE_CHARACTERS = set("0123456789/-. ")
+
+
+class WorklistFilterForm(forms.Form):
+    """The worklist's filters, from the query string; every field may be left empty."""
+
+    q = forms.CharField(label=_("Name or date of birth"), max_length=200, required=False)
+    step = forms.ChoiceField(
+        label=_("Step"), choices=[("", _("Any step")), *Step.choices], required=False
+    )
+    surgeon = forms.ModelChoiceField(
+        label=_("Surgeon"), queryset=User.objects.none(), required=False, empty_label=_("Any")
+    )
+    surgery_from = forms.DateField(
+        label=_("Surgery from"),
+        input_formats=CLINIC_DATE_FORMATS,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    surgery_to = forms.DateField(
+        label=_("Surgery until"),
+        input_formats=CLINIC_DATE_FORMATS,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    flag = forms.ChoiceField(
+        label=_("Needs attention"),
+        choices=[("", _("Any")), *((key, label) for key, (label, _q) in FLAGS.items())],
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[(key, label) for key, (label, _order) in SORTS.items()],
+        required=False,
+    )
+
+    def __init__(self, *args, clinic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["surgeon"].queryset = User.objects.filter(
+            clinic=clinic, role=Role.STAFF
+        ).order_by("full_name")
+
+    def clean_q(self):
+        text = " ".join(self.cleaned_data["q"].split())
+        if not text or not set(text) <= DATE_CHARACTERS:
+            return text
+        for pattern in CLINIC_DATE_FORMATS:
+            try:
+                return datetime.strptime(text, pattern).date()
+            except ValueError:
+                continue
+        raise forms.ValidationError(
+            _(
+                "“%(text)s” is not a date we can read. Write a date of birth as 1961-04-12 or "
+                "04/12/1961, or search by name."
+            ),
+            params={"text": text},
+        )
+
+    def clean(self):
+        data = super().clean()
+        q = data.get("q")
+        data["date_of_birth"] = q if not isinstance(q, str) else None
+        data["name"] = q if isinstance(q, str) else ""
+        start, end = data.get("surgery_from"), data.get("surgery_to")
+        if start and end and start > end:
+            self.add_error("surgery_to", _("The end date is before the start date."))
+        return data
+
+    def describe(self):
+        """The filters in use, as plain text for the export's audit entry."""
+        return {name: str(value) for name, value in self.cleaned_data.items() if value}
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label=_("Note"), max_length=2000, widget=forms.Textarea)
+    visible_to_patient = forms.BooleanField(
+        label=_("Show this note to the patient"), required=False
+    )
+
+
+class ScheduleDayForm(forms.Form):
+    date = forms.DateField(label=_("Day"), input_formats=CLINIC_DATE_FORMATS)

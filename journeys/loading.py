@@ -1,11 +1,13 @@
 """Loading a whole journey for a page in a fixed number of queries."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Prefetch
 
-from journeys.models import Appointment, ChecklistItem, Stage, StageEvent
+from journeys.models import Appointment, ChecklistItem, Stage, StageEvent, StageStatus
 from journeys.next_step import next_step
+from journeys.notes import shared_notes
 
 
 @dataclass
@@ -34,6 +36,23 @@ class JourneyPage:
             }
             for s in self.stages
         ]
+
+    @cached_property
+    def shared_notes(self):
+        """The care team's notes shown to the patient: one query, only if a page asks."""
+        return shared_notes(self.journey)
+
+    def timeline_rows(self):
+        """stage_rows, with who in the care team completed each (needs with_history)."""
+        return [{**row, "completed_by": _completed_by(row["stage"])} for row in self.stage_rows()]
+
+
+def _completed_by(stage):
+    # The last move to done: a step reopened and finished again names who finished it.
+    if stage.status != StageStatus.DONE:
+        return None
+    done = [e for e in stage.events.all() if e.to_status == StageStatus.DONE]
+    return done[-1].by if done else None
 
 
 def load_journey_page(journey, *, with_history=False):

@@ -9,7 +9,6 @@ spinecare/settings.py).
 
 import time
 
-from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import auth, messages
@@ -21,8 +20,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
-# The factors allauth's login asks for; recovery codes alone do not count.
-SECOND_FACTORS = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+from journeys.auth_backends import SECOND_FACTORS
+
 LOGIN_AT = "spinecare.login_at"
 SEEN_AT = "spinecare.seen_at"
 # Saving the session on every page costs a database write each time; a minute of
@@ -55,10 +54,17 @@ class RequireMFAMiddleware:
         if not settings.SPINECARE_REQUIRE_STAFF_MFA or not is_workforce(request.user):
             return None
         # Sign-in, sign-out, password and two-factor pages show no patient data,
-        # and the person needs them to enrol.
+        # and the person needs them to enrol, in a language they read.
         if view_func.__module__.startswith("allauth."):
             return None
-        if is_mfa_enabled(request.user, SECOND_FACTORS):
+        if view_func.__module__ == "journeys.views.language":
+            return None
+        # Loaded with the user by journeys.auth_backends; asked here when another
+        # backend signed them in.
+        enabled = getattr(request.user, "has_second_factor", None)
+        if enabled is None:
+            enabled = is_mfa_enabled(request.user, SECOND_FACTORS)
+        if enabled:
             return None
         messages.warning(
             request,

@@ -48,14 +48,7 @@ def stage_transition(*, stage, to, by, reason="", at=None, expected_version=None
     if journey.is_read_only:
         raise ValidationError(_("This journey is closed and can no longer be changed."))
     if expected_version is not None and expected_version != stage.version:
-        raise ValidationError(
-            _(
-                "Someone else changed “%(step)s” since you opened this page. Nothing was saved; "
-                "please check the new status."
-            )
-            % {"step": stage.title},
-            code="stale",
-        )
+        raise ValidationError(_stale_message(stage), code="stale")
     reason = reason.strip()
     _check_allowed(stage, to, reason)
     now = timezone.now()
@@ -94,6 +87,24 @@ def stage_transition(*, stage, to, by, reason="", at=None, expected_version=None
         _start_next(stage, by=by, at=at, request=request)
     reminders_reconcile(journey=journey)
     return stage
+
+
+def _stale_message(stage):
+    """Who changed the step since the form was drawn, so nobody overwrites it unknowingly."""
+    last = stage.events.select_related("by").order_by("-at", "-id").first()
+    if last is None:
+        return _(
+            "“%(step)s” was changed after you opened this page; here is its current state."
+        ) % {"step": stage.title}
+    return _(
+        "“%(step)s” was changed by %(who)s at %(time)s after you opened this page; nothing was "
+        "saved. Here is its current state: %(status)s."
+    ) % {
+        "step": stage.title,
+        "who": last.by or _("the system"),
+        "time": f"{last.at.astimezone(stage.journey.clinic.zone):%H:%M}",
+        "status": stage.get_status_display().lower(),
+    }
 
 
 def _check_allowed(stage, to, reason):

@@ -389,3 +389,12 @@ def test_a_caregiver_with_a_password_signs_in_and_sees_the_journey(
     )
 
     assert "You are following Pat Patient" in response.content.decode()
+
+
+def test_opening_the_caregivers_page_goes_on_the_patients_trail(client, patient, journey):
+    client.force_login(patient)
+
+    client.get(reverse("journeys:caregivers", args=[journey.pk]))
+
+    event = AuditEvent.objects.get(action="journey.view", patient=patient)
+    assert (event.actor, event.detail) == (patient, {"page": "caregivers"})

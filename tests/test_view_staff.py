@@ -4,9 +4,16 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from journeys.models import AuditEvent, Reminder, ReminderStatus, StageStatus, Step
-from journeys.transitions import stage_complete
-from tests.conftest import clear_required_tests, grow
+from journeys.models import AuditEvent, Reminder, ReminderStatus, Role, StageStatus, Step
+from journeys.notes import note_add
+from journeys.transitions import (
+    stage_block,
+    stage_complete,
+    stage_reopen,
+    stage_skip,
+    stage_start,
+)
+from tests.conftest import clear_required_tests, grow, make_user
 
 
 @pytest.fixture
@@ -58,9 +65,76 @@ def test_a_stale_form_is_refused_with_a_clear_message(nurse_client, journey):
 
     response = nurse_client.post(url, {"action": "complete", "version": loaded}, follow=True)
 
-    assert "Someone else changed" in response.content.decode()
+    page = response.content.decode()
+    assert "“Consultation” was changed by Nina Nurse at " in page
+    assert "Here is its current state: on hold." in page
     stage.refresh_from_db()
     assert stage.status == StageStatus.BLOCKED
+    assert stage.events.filter(to_status=StageStatus.DONE).count() == 0
+
+
+def test_a_stale_form_names_the_colleague_and_the_clinic_time(client, journey, nurse, clinic):
+    colleague = make_user("ana@test.example", Role.STAFF, clinic, "Nurse Ana")
+    stage, url = stage_url(journey, Step.CONSULTATION)
+    seen = stage.version
+    changed_at = stage.started_at + timedelta(minutes=7)
+    with time_machine.travel(changed_at + timedelta(minutes=30), tick=False):
+        stage_block(stage=stage, by=colleague, reason="Records missing", at=changed_at)
+        client.force_login(nurse)
+
+        response = client.post(url, {"action": "complete", "version": seen}, follow=True)
+
+    clinic_time = f"{changed_at.astimezone(clinic.zone):%H:%M}"
+    assert f"“Consultation” was changed by Nurse Ana at {clinic_time}" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "step, colleague_does, posted",
+    [
+        (Step.CONSULTATION, stage_block, {"action": "complete"}),
+        (Step.CONSULTATION, stage_complete, {"action": "block", "reason": "Waiting"}),
+        (Step.PREOP_TESTING, stage_skip, {"action": "start"}),
+        (Step.PREOP_TESTING, stage_start, {"action": "skip"}),
+        (Step.CONSULTATION, "reopened", {"action": "reopen", "reason": "Missed a scan"}),
+    ],
+)
+def test_every_stage_action_from_a_stale_page_is_refused(
+    nurse_client, journey, clinic, step, colleague_does, posted
+):
+    colleague = make_user("ana@test.example", Role.STAFF, clinic, "Nurse Ana")
+    stage, url = stage_url(journey, step)
+    if colleague_does == "reopened":
+        stage_complete(stage=stage, by=colleague)
+        stage.refresh_from_db()
+    seen = stage.version
+    if colleague_does == "reopened":
+        stage_reopen(stage=stage, by=colleague, reason="Wrong patient")
+    else:
+        colleague_does(stage=stage, by=colleague, reason="Records missing")
+    stage.refresh_from_db()
+    before = (stage.status, stage.version)
+
+    response = nurse_client.post(url, {**posted, "version": seen}, follow=True)
+
+    assert "was changed by Nurse Ana at " in response.content.decode()
+    stage.refresh_from_db()
+    assert (stage.status, stage.version) == before
+
+
+def test_completing_a_step_queues_a_plain_message_for_the_patient(
+    nurse_client, journey, mailoutbox, django_capture_on_commit_callbacks
+):
+    stage, url = stage_url(journey, Step.CONSULTATION)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        nurse_client.post(url, {"action": "complete", "version": stage.version})
+
+    notice = journey.reminders.get(key=f"stage:{stage.pk}:done")
+    assert notice.status == ReminderStatus.PENDING
+    assert notice.subject == "Step completed: Consultation"
+    assert "Sign in to see your next step." in notice.body
+    # The outbox row is the promise; the request itself sends nothing.
+    assert mailoutbox == []
 
 
 def test_state_changes_need_post(nurse_client, journey):
@@ -83,15 +157,17 @@ def test_staff_journey_page_runs_a_fixed_number_of_queries(
     nurse_client, journey, nurse, django_assert_max_num_queries
 ):
     url = reverse("journeys:staff-journey", args=[journey.pk])
-    # 15 queries: session, user, clinic, the user's second factor, journey (+patient,
-    # surgeon, location), stages, stage history, items, appointments, audit insert,
-    # required tests, caregiver grants, medicines (+their formulary entries and who
-    # added them), the formulary for the add form, reminders. One spare, as before.
-    with django_assert_max_num_queries(16) as small:
+    # 12 queries: session, user (+clinic, +has a second factor), journey (+patient,
+    # surgeon, location, medicine counts), stages, stage history, items, appointments,
+    # audit insert, required tests, caregiver grants, reminders, notes (+their authors).
+    # The medicines and the formulary have their own page.
+    with django_assert_max_num_queries(12) as small:
         nurse_client.get(url)
     grow(journey, nurse)
+    note_add(journey=journey, by=nurse, text="Shared", visible_to_patient=True)
+    note_add(journey=journey, by=nurse, text="Internal")
 
-    with django_assert_max_num_queries(16) as large:
+    with django_assert_max_num_queries(12) as large:
         response = nurse_client.get(url)
 
     assert response.status_code == 200

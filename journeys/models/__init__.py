@@ -10,6 +10,7 @@ from journeys.models.journeys import (
     StageEvent,
     StageStatus,
 )
+from journeys.models.notes import Note
 from journeys.models.people import Clinic, Location, Role, User
 from journeys.models.procedures import (
     SURGERY_DAY_STEPS,
@@ -63,6 +64,7 @@ __all__ = [
     "JourneyStatus",
     "Location",
     "Medication",
+    "Note",
     "Owner",
     "PreopResult",
     "PreopTestType",

@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "access.denied": _("Tried to open a record they may not see"),
     "patient.create": _("Created the patient's account"),
     "patient.reminder_preferences": _("Changed reminder preferences"),
+    "person.language": _("Changed the language"),
     "invitation.send": _("Sent an invitation"),
     "invitation.accept": _("Accepted the invitation"),
     "invitation.refused": _("Tried an invitation link that no longer works"),
@@ -35,6 +36,13 @@ ACTION_LABELS = {
     "calendar.link_create": _("Made a new calendar link"),
     "calendar.link_revoke": _("Turned off the calendar link"),
     "calendar.fetch": _("A calendar app fetched the appointments"),
+    "note.add": _("Wrote a note"),
+    "worklist.export": _("Downloaded the patient list"),
+    "schedule.export": _("Downloaded a day's schedule"),
+    "appointment.schedule": _("Booked an appointment"),
+    "appointment.reschedule": _("Moved an appointment"),
+    "appointment.cancel": _("Cancelled an appointment"),
+    "appointment.result": _("Recorded a test result"),
 }
 
 

@@ -73,6 +73,12 @@ class Channel(models.TextChoices):
 
 
 class EmailUserManager(UserManager):
+    def get_queryset(self):
+        # Every signed-in request reads the user's clinic (its time zone, its name in the
+        # header): loading it with the user saves a query on every page. A nullable join,
+        # so a User select_for_update() must name of=("self",).
+        return super().get_queryset().select_related("clinic")
+
     def _create_user_object(self, username, email, password, **extra_fields):
         # Email is the login; there is no username.
         user = self.model(email=self.normalize_email(email), **extra_fields)

@@ -13,6 +13,7 @@ from journeys.caregivers import caregiver_invite, caregiver_revoke, live_grants
 from journeys.forms import CaregiverInviteForm
 from journeys.loading import load_journey_page
 from journeys.models import CaregiverGrant, Journey
+from journeys.views.surgery_day import surgery_live_context
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
 # Refusals a person can fix by typing another address.
@@ -46,6 +47,7 @@ def manage(request, journey_id):
                 % {"name": grant.caregiver.full_name, "email": grant.caregiver.email},
             )
             return _back_to(request, journey)
+    audit_journey_view(request, journey, page="caregivers")
     context = {"journey": journey, "grants": live_grants(journey), "form": form}
     return render(request, "patient/caregivers.html", context)
 
@@ -85,4 +87,5 @@ def render_followed(request, journey):
     page = load_journey_page(journey)
     audit_journey_view(request, journey)
     context = {"page": page, "journey": journey, "next": page.next}
+    context.update(surgery_live_context(journey, page.stages))
     return render(request, "caregiver/journey.html", context)

@@ -36,7 +36,7 @@ def accept(request, token):
         except ValidationError as exc:
             form.add_error("password", exc)  # Too weak: the link stays usable.
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="journeys.auth_backends.ModelBackend")
             messages.success(request, _("Your password is set. Welcome to SpineCare."))
             return redirect("journeys:home")
     context = {"form": form, "invited": invitation.user}

@@ -5,24 +5,40 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from journeys import transitions
 from journeys.access import get_journey_for_user, is_care_team
-from journeys.audit import audit_journey_view
+from journeys.audit import audit_journey_view, audit_journeys_listed
 from journeys.caregivers import live_grants
 from journeys.dispatch import reminder_resend
 from journeys.enrolment import checklist_item_add, checklist_item_remove, journey_set_status
+from journeys.exports import (
+    csv_download,
+    day_appointments,
+    schedule_header,
+    schedule_rows,
+    worklist_header,
+    worklist_rows,
+)
 from journeys.forms import (
     ChecklistItemForm,
     JourneyStatusForm,
     MedicationAddForm,
     MedicationClassifyForm,
     MedicationRemoveForm,
+    NoteForm,
+    ScheduleDayForm,
     StageActionForm,
+    WorklistFilterForm,
     first_error,
 )
 from journeys.loading import load_journey_page
@@ -34,9 +50,19 @@ from journeys.medications import (
     journey_medications,
     medication_rows,
 )
-from journeys.models import ChecklistItem, Journey, JourneyStatus, Reminder, Stage
+from journeys.models import (
+    ChecklistItem,
+    Journey,
+    JourneyMedication,
+    JourneyStatus,
+    Reminder,
+    Stage,
+)
+from journeys.notes import journey_notes, note_add
 from journeys.readiness import missing_tests
+from journeys.worklist import worklist_journeys
 
+PER_PAGE = 50
 ACTIONS = {
     "start": transitions.stage_start,
     "complete": transitions.stage_complete,
@@ -46,6 +72,22 @@ ACTIONS = {
     "reopen": transitions.stage_reopen,
 }
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgeon", "surgery_location")
+
+
+def _with_medicine_counts():
+    """The journey with how many medicines it has, and how many still need classifying:
+    the patient page links to the medicines page instead of loading them."""
+    medicines = JourneyMedication.objects.filter(journey=OuterRef("pk"))
+    return JOURNEY_QS.annotate(
+        medicine_count=_count(medicines),
+        medicines_to_classify=_count(medicines.filter(medication__isnull=True)),
+    )
+
+
+def _count(queryset):
+    return Coalesce(
+        Subquery(queryset.order_by().values("journey").annotate(n=Count("pk")).values("n")), 0
+    )
 
 
 def care_team_required(view):
@@ -73,20 +115,69 @@ def _attempt(request, change, success):
         messages.success(request, success() if callable(success) else success)
 
 
+def _filtered(request):
+    """The filter form from the query string, and the journeys it selects (None if invalid)."""
+    clinic = request.user.clinic
+    form = WorklistFilterForm(request.GET, clinic=clinic)
+    if not form.is_valid():
+        return form, None
+    today = timezone.now().astimezone(clinic.zone).date()
+    return form, worklist_journeys(request.user, today=today, filters=form.cleaned_data)
+
+
 @care_team_required
+@require_GET
 def worklist(request):
-    journeys = (
-        Journey.objects.visible_to(request.user)
-        .filter(status__in=[JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD])
-        .select_related("patient", "surgeon")
-        .order_by("surgery_at", "id")
+    form, journeys = _filtered(request)
+    page = None
+    if journeys is not None:
+        page = Paginator(journeys, PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        audit_journeys_listed(
+            request, [(j.pk, j.patient_id) for j in page.object_list], page="worklist"
+        )
+    return render(request, "staff/worklist.html", {"form": form, "page": page})
+
+
+@care_team_required
+@require_GET
+def worklist_export(request):
+    form, journeys = _filtered(request)
+    if journeys is None:
+        # Back to the list with the same filters, where the form says what is wrong.
+        return redirect(f"{reverse('journeys:staff-worklist')}?{request.GET.urlencode()}")
+    zone = request.user.clinic.zone
+    return csv_download(
+        request=request,
+        filename=f"patients-{timezone.now().astimezone(zone):%Y-%m-%d}.csv",
+        header=worklist_header(),
+        rows=worklist_rows(journeys, zone),
+        action="worklist.export",
+        filters=form.describe(),
     )
-    return render(request, "staff/worklist.html", {"journeys": journeys})
+
+
+@care_team_required
+@require_GET
+def schedule_export(request):
+    form = ScheduleDayForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("journeys:staff-worklist")
+    day, zone = form.cleaned_data["date"], request.user.clinic.zone
+    return csv_download(
+        request=request,
+        filename=f"schedule-{day:%Y-%m-%d}.csv",
+        header=schedule_header(),
+        rows=schedule_rows(day_appointments(request.user, day, zone), zone),
+        action="schedule.export",
+        day=day.isoformat(),
+    )
 
 
 @care_team_required
 def journey_detail(request, journey_id):
-    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS)
+    journey = get_journey_for_user(request.user, journey_id, queryset=_with_medicine_counts())
     page = load_journey_page(journey, with_history=True)
     audit_journey_view(request, journey)
     context = {
@@ -95,11 +186,43 @@ def journey_detail(request, journey_id):
         "missing_tests": missing_tests(journey, appointments=page.appointments),
         "statuses": JourneyStatus,
         "caregiver_grants": live_grants(journey),
-        "medications": medication_rows(journey, journey_medications(journey)),
-        "formulary": formulary(journey.clinic),
         "reminders": list(journey.reminders.order_by("due_at", "id")),
+        "notes": journey_notes(journey),
     }
     return render(request, "staff/journey.html", context)
+
+
+@care_team_required
+def medications(request, journey_id):
+    """The patient's medicines and their holds, and the forms to add and classify them."""
+    journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS)
+    audit_journey_view(request, journey)
+    context = {
+        "journey": journey,
+        "medications": medication_rows(journey, journey_medications(journey)),
+        "formulary": formulary(journey.clinic),
+    }
+    return render(request, "staff/medications.html", context)
+
+
+def _back_to_medications(journey):
+    return redirect("journeys:staff-medications", journey_id=journey.pk)
+
+
+@care_team_required
+@require_POST
+def note_add_view(request, journey_id):
+    journey = get_journey_for_user(request.user, journey_id, write=True, queryset=JOURNEY_QS)
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return _back_to(journey)
+    _attempt(
+        request,
+        lambda: note_add(journey=journey, by=request.user, request=request, **form.cleaned_data),
+        _("Note added."),
+    )
+    return _back_to(journey)
 
 
 @care_team_required
@@ -183,7 +306,7 @@ def medication_add(request, journey_id):
     form = MedicationAddForm(request.POST, journey=journey)
     if not form.is_valid():
         messages.error(request, first_error(form))
-        return _back_to(journey)
+        return _back_to_medications(journey)
     data = form.cleaned_data
     _attempt(
         request,
@@ -196,7 +319,7 @@ def medication_add(request, journey_id):
         ),
         _("Added to the medicines: %(name)s") % {"name": data["medication"] or data["free_text"]},
     )
-    return _back_to(journey)
+    return _back_to_medications(journey)
 
 
 @care_team_required
@@ -206,7 +329,7 @@ def medication_classify(request, journey_id):
     form = MedicationClassifyForm(request.POST, journey=journey)
     if not form.is_valid():
         messages.error(request, first_error(form))
-        return _back_to(journey)
+        return _back_to_medications(journey)
     item, medication = form.cleaned_data["item"], form.cleaned_data["medication"]
     item.journey = journey
     _attempt(
@@ -216,7 +339,7 @@ def medication_classify(request, journey_id):
         ),
         _("%(text)s is now classified as %(name)s.") % {"text": item, "name": medication},
     )
-    return _back_to(journey)
+    return _back_to_medications(journey)
 
 
 @care_team_required
@@ -226,7 +349,7 @@ def medication_remove(request, journey_id):
     form = MedicationRemoveForm(request.POST, journey=journey)
     if not form.is_valid():
         messages.error(request, first_error(form))
-        return _back_to(journey)
+        return _back_to_medications(journey)
     item = form.cleaned_data["item"]
     item.journey = journey
     _attempt(
@@ -234,7 +357,7 @@ def medication_remove(request, journey_id):
         lambda: journey_medication_remove(item=item, by=request.user, request=request),
         _("Removed from the medicines: %(name)s") % {"name": item},
     )
-    return _back_to(journey)
+    return _back_to_medications(journey)
 
 
 @care_team_required
