@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from journeys.models.journeys import Journey
 from journeys.models.people import Location
@@ -21,8 +22,10 @@ class AppointmentKind(models.TextChoices):
 class AppointmentStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     SCHEDULED = "scheduled", _("Scheduled")
-    COMPLETED = "completed", _("Completed")
-    CANCELLED = "cancelled", _("Cancelled")
+    # A context of their own: in Spanish an appointment (la cita) takes other endings
+    # than a journey or a reminder.
+    COMPLETED = "completed", pgettext_lazy("appointment", "Completed")
+    CANCELLED = "cancelled", pgettext_lazy("appointment", "Cancelled")
     NO_SHOW = "no_show", _("Missed")
 
 
@@ -49,6 +52,9 @@ class Appointment(models.Model):
     result = models.CharField(max_length=20, choices=PreopResult.choices, blank=True)
     result_note = models.CharField(max_length=300, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
+    # The sessions of a therapy series booked together share it, so they can be
+    # cancelled together.
+    series = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["starts_at"]
