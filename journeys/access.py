@@ -71,7 +71,23 @@ def get_journey_for_user(user, journey_id, *, write=False, queryset=None, reques
     return journey
 
 
-def _audit_denied(user, journey_id, *, write, request):
+def get_tickable_item(user, journey, item_id, *, request=None):
+    """A checklist item of `journey` (already checked writable) that `user` may tick;
+    else 404 (audited)."""
+    from journeys.models import ChecklistItem, Owner
+
+    item = ChecklistItem.objects.select_related("stage").filter(pk=item_id, journey=journey)
+    item = item.first()
+    if item is not None and user.role == Role.PATIENT and item.owner != Owner.PATIENT:
+        item = None  # Patients see the care team's items but never tick them.
+    if item is None:
+        _audit_denied(user, journey.pk, write=True, request=request, item_id=item_id)
+        raise Http404("No such item.")
+    item.journey = journey
+    return item
+
+
+def _audit_denied(user, journey_id, *, write, request, **detail):
     from journeys.audit import audit_record
     from journeys.models import Journey
 
@@ -86,6 +102,7 @@ def _audit_denied(user, journey_id, *, write, request):
         request=request,
         journey_id=journey_id,
         write=write,
+        **detail,
     )
 
 

@@ -7,5 +7,6 @@ def clinic_branding(request):
     return {
         "clinic": clinic,
         "brand_name": clinic.name if clinic else "SpineCare",
+        "brand_logo": settings.SPINECARE_CLINIC_LOGO,
         "demo_mode": settings.DEMO_MODE,
     }

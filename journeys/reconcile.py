@@ -17,6 +17,7 @@ from journeys.audit import audit_record
 from journeys.models import (
     SURGERY_DAY_STEPS,
     Appointment,
+    AppointmentKind,
     AppointmentStatus,
     Channel,
     ChecklistItem,
@@ -40,6 +41,7 @@ from journeys.planning import (
     plan_reminders,
 )
 
+KIND_LABELS = dict(AppointmentKind.choices)
 # Rows in these states may still be changed; the rest are history or in flight.
 MOVABLE = (ReminderStatus.PENDING, ReminderStatus.CANCELLED)
 FIELDS = ("due_at", "subject", "body", "channel", "urgent")
@@ -77,8 +79,6 @@ def journey_facts(journey):
     each for checklist items, appointments, finished stages, medications and the
     clinic's fasting rules.
     """
-    clinic = journey.clinic
-    patient = journey.patient
     items = ChecklistItem.objects.filter(
         journey=journey, owner=Owner.PATIENT, done_at__isnull=True, due_date__isnull=False
     ).values_list("id", "text", "due_date")
@@ -92,13 +92,32 @@ def journey_facts(journey):
         .select_related("medication")
         .order_by("id")
     )
-    fasting = FastingRule.objects.filter(clinic=clinic, is_active=True).order_by("id")
+    fasting = FastingRule.objects.filter(clinic=journey.clinic, is_active=True).order_by("id")
     # Surgery-day steps are followed live on the board, not announced by email.
     completed = (
         Stage.objects.filter(journey=journey, status=StageStatus.DONE, completed_at__isnull=False)
         .exclude(step__in=SURGERY_DAY_STEPS)
         .values_list("id", "title", "completed_at")
     )
+    return facts_from_rows(
+        journey,
+        items=items,
+        appointments=appointments,
+        completed=completed,
+        medications=medications,
+        fasting=fasting,
+    )
+
+
+def facts_from_rows(journey, *, items, appointments, completed, medications, fasting):
+    """The planner's facts from rows already chosen as journey_facts chooses them.
+
+    items and completed are (id, text or title, date) tuples; appointments come with
+    their location and test type, medications with their formulary entry. Loading is
+    separate so many journeys can be planned from a few queries (journeys/bulk.py).
+    """
+    clinic = journey.clinic
+    patient = journey.patient
     return JourneyFacts(
         journey_id=journey.pk,
         zone=clinic.zone,
@@ -114,7 +133,9 @@ def journey_facts(journey):
         appointments=tuple(
             AppointmentFact(
                 id=a.pk,
-                title=a.title,
+                # Appointment.title, without get_kind_display's cost per call (it
+                # rebuilds the choices each time; thousands of calls a night).
+                title=a.test_type.name if a.test_type_id else str(KIND_LABELS[a.kind]),
                 starts_at=a.starts_at,
                 location=a.location.name if a.location_id else clinic.name,
                 prep=a.test_type.prep_instructions if a.test_type_id else "",
@@ -163,14 +184,19 @@ def reminders_reconcile(*, journey, now=None):
     with translation.override(journey.patient.language):
         planned = {p.key: p for p in plan_reminders(journey_facts(journey), now=now)}
     stored = {r.key: r for r in Reminder.objects.filter(journey=journey)}
+    created, moved, obsolete = reminder_changes(journey, planned, stored)
+    apply_reminder_changes(created, moved, obsolete)
+    return len(created), len(moved), len(obsolete)
 
+
+def reminder_changes(journey, planned, stored):
+    """What brings the `stored` rows ({key: Reminder}) in line with `planned` ({key:
+    PlannedReminder}): (rows to create, rows moved in place, ids to cancel)."""
     created = [
         Reminder(journey=journey, key=key, **{f: getattr(p, f) for f in FIELDS})
         for key, p in planned.items()
         if key not in stored
     ]
-    Reminder.objects.bulk_create(created)
-
     moved = []
     for key, p in planned.items():
         row = stored.get(key)
@@ -182,24 +208,31 @@ def reminders_reconcile(*, journey, now=None):
                 setattr(row, f, getattr(p, f))
             row.status = ReminderStatus.PENDING
             moved.append(row)
-    Reminder.objects.bulk_update(moved, [*FIELDS, "status"])
-
     obsolete = [
         row.pk
         for key, row in stored.items()
         if key not in planned and row.status == ReminderStatus.PENDING
     ]
+    return created, moved, obsolete
+
+
+def apply_reminder_changes(created, moved, obsolete):
+    Reminder.objects.bulk_create(created)
+    Reminder.objects.bulk_update(moved, [*FIELDS, "status"], batch_size=500)
     Reminder.objects.filter(pk__in=obsolete, status=ReminderStatus.PENDING).update(
         status=ReminderStatus.CANCELLED
     )
-    return len(created), len(moved), len(obsolete)
 
 
 @transaction.atomic
 def reminder_preferences_set(
-    *, patient, channel, by, quiet_start=None, quiet_end=None, request=None
+    *, patient, channel, by, quiet_start=None, quiet_end=None, email_optional=None, request=None
 ):
-    """Change how and when a patient hears from us, and re-plan their active journeys."""
+    """Change how and when a patient hears from us, and re-plan their active journeys.
+
+    email_optional=True turns optional reminder emails back on after an unsubscribe;
+    None leaves that choice as it is.
+    """
     if channel == Channel.SMS and not patient.phone:
         raise ValidationError(
             _("Text messages need a phone number. Add one first, or choose email."),
@@ -209,10 +242,19 @@ def reminder_preferences_set(
         raise ValidationError(
             _("Give both ends of the quiet hours, or neither."), code="quiet_hours"
         )
+    if quiet_start is not None and quiet_start == quiet_end:
+        raise ValidationError(
+            _("Quiet hours must end at a different time from when they start."),
+            code="quiet_hours",
+        )
     patient.reminder_channel = channel
     patient.quiet_start, patient.quiet_end = quiet_start, quiet_end
+    if email_optional is not None:
+        patient.email_optional_reminders = email_optional
     patient.full_clean()
-    patient.save(update_fields=["reminder_channel", "quiet_start", "quiet_end"])
+    patient.save(
+        update_fields=["reminder_channel", "quiet_start", "quiet_end", "email_optional_reminders"]
+    )
     audit_record(
         actor=by,
         action="patient.reminder_preferences",
@@ -222,6 +264,7 @@ def reminder_preferences_set(
         channel=channel,
         quiet_start=quiet_start.isoformat() if quiet_start else None,
         quiet_end=quiet_end.isoformat() if quiet_end else None,
+        email_optional=patient.email_optional_reminders,
     )
     for journey in Journey.objects.filter(patient=patient, status=JourneyStatus.ACTIVE):
         reminders_reconcile(journey=journey)

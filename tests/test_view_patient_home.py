@@ -158,3 +158,40 @@ def test_another_patients_reminders_are_not_shown(patient_client, stranger_journ
     response = patient_client.get(reverse("journeys:journey-reminders", args=[stranger_journey.pk]))
 
     assert response.status_code == 404
+
+
+# Each patient page besides home (above) and the most queries it may run: session,
+# user, the user's clinic (time zone), the journey with its clinic, patient, location
+# and surgeon, the page's own rows below, and up to three for the session's save
+# (savepoint, update, release).
+PATIENT_PAGES = {
+    # stages, their history with who moved them, items, appointments, audit insert
+    "journeys:journey": (12, lambda journey: [journey.pk]),
+    # upcoming reminders, audit insert
+    "journeys:journey-reminders": (9, lambda journey: [journey.pk]),
+    # appointments, whether a calendar link exists, audit insert
+    "journeys:calendar": (10, lambda journey: [journey.pk]),
+    # live grants with their caregivers
+    "journeys:caregivers": (8, lambda journey: [journey.pk]),
+    # (the latest journey instead of one by id) its next reminders, audit insert
+    "journeys:preferences": (9, lambda journey: []),
+    # stages, audit insert: the surgery-day panel htmx polls
+    "journeys:surgery-live": (9, lambda journey: [journey.pk]),
+}
+
+
+@pytest.mark.parametrize("name", PATIENT_PAGES)
+def test_patient_pages_run_the_same_number_of_queries_however_big_the_journey(
+    patient_client, journey, nurse, django_assert_max_num_queries, name
+):
+    most, args = PATIENT_PAGES[name]
+    url = reverse(name, args=args(journey))
+    with django_assert_max_num_queries(most) as small:
+        patient_client.get(url)
+    grow(journey, nurse)
+
+    with django_assert_max_num_queries(most) as large:
+        response = patient_client.get(url)
+
+    assert response.status_code == 200
+    assert len(large) == len(small)

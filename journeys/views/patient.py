@@ -3,17 +3,19 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from journeys.access import get_journey_for_user, is_care_team
+from journeys.access import get_journey_for_user, get_tickable_item, is_care_team
 from journeys.audit import audit_journey_view
 from journeys.enrolment import checklist_item_set_done
 from journeys.loading import load_journey_page
-from journeys.models import ChecklistItem, Journey, Owner, ReminderStatus, Role
+from journeys.models import Journey, ReminderStatus, Role
+from journeys.next_step import next_step
 from journeys.views import caregivers
+from journeys.views.surgery_day import surgery_live_context
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
 
@@ -35,34 +37,56 @@ def journey_detail(request, journey_id):
     journey = get_journey_for_user(request.user, journey_id, queryset=JOURNEY_QS, request=request)
     if request.user.role == Role.CAREGIVER:
         return caregivers.render_followed(request, journey)
-    return _render_journey(request, journey, "patient/home.html")
+    page = load_journey_page(journey, with_history=True)
+    audit_journey_view(request, journey, page="timeline")
+    return render(
+        request, "patient/timeline.html", {"page": page, "journey": journey, "next": page.next}
+    )
 
 
 def _render_journey(request, journey, template):
     page = load_journey_page(journey)
     audit_journey_view(request, journey)
-    return render(request, template, {"page": page, "journey": journey, "next": page.next})
+    context = {
+        "page": page,
+        "journey": journey,
+        "next": page.next,
+        **surgery_live_context(journey, page.stages),
+    }
+    return render(request, template, context)
 
 
 @login_required
 @require_POST
 def checklist_toggle(request, journey_id, item_id):
+    """Set an item to the state the form asked for (done=1 or 0), never a blind toggle:
+    a page left open in another tab cannot undo what this one did."""
     journey = get_journey_for_user(
         request.user, journey_id, write=True, queryset=JOURNEY_QS, request=request
     )
-    item = get_object_or_404(
-        ChecklistItem.objects.select_related("journey"), pk=item_id, journey=journey
-    )
-    if request.user.role == Role.PATIENT and item.owner != Owner.PATIENT:
-        # Patients see the care team's items but cannot tick them.
-        raise Http404("Not your item.")
-    try:
-        checklist_item_set_done(
-            item=item, done=request.POST.get("done") == "1", by=request.user, request=request
-        )
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    item = get_tickable_item(request.user, journey, item_id, request=request)
+    error = _tick(request, item)
+    if request.htmx:
+        # Only the item changes: the page keeps its place, focus and anything typed.
+        overdue = next_step(journey, stages=[item.stage], items=[item], appointments=[]).overdue
+        context = {"item": item, "journey": journey, "next": {"overdue": overdue}}
+        context.update(error=error, back=_safe_next(request))
+        return render(request, "patient/_checklist_item.html", context)
+    if error:
+        messages.error(request, error)
     return redirect(_safe_next(request) or "journeys:home")
+
+
+def _tick(request, item):
+    """None, or why nothing changed."""
+    wanted = request.POST.get("done")
+    if wanted not in ("0", "1"):
+        return _("That tick could not be read. Nothing was changed; please try again.")
+    try:
+        checklist_item_set_done(item=item, done=wanted == "1", by=request.user, request=request)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    return None
 
 
 def _safe_next(request):
