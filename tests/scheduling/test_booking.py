@@ -2,22 +2,19 @@
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from journeys.enrolment import journey_enroll
 from journeys.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
     AuditEvent,
     PreopResult,
-    PreopTestType,
     Reminder,
     ReminderStatus,
     User,
@@ -32,34 +29,7 @@ from journeys.scheduling import (
     therapy_series_cancel,
     therapy_series_schedule,
 )
-
-LA = ZoneInfo("America/Los_Angeles")
-# Monday 1 March 2027, mid-morning at the clinic; the US clocks go forward on 14 March.
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=LA)
-
-
-def at(day, hour, minute=0):
-    return datetime(2027, 3, day, hour, minute, tzinfo=LA)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def journey(clock, patient, fusion, coordinator):
-    return journey_enroll(
-        patient=patient, procedure=fusion, by=coordinator, surgery_at=at(29, 7, 30)
-    )
-
-
-@pytest.fixture
-def mri(clinic):
-    return PreopTestType.objects.create(
-        clinic=clinic, name="MRI lumbar spine", prep_instructions="Remove all metal."
-    )
+from tests.scheduling.conftest import LA, at
 
 
 def book_test(journey, test_type, by, start, minutes=45, **kwargs):

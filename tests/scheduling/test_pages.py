@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from journeys.enrolment import journey_enroll
@@ -20,33 +19,7 @@ from journeys.models import (
 )
 from journeys.scheduling import preop_result_record, preop_test_schedule
 from tests.conftest import make_user
-
-LA = ZoneInfo("America/Los_Angeles")
-NOW = datetime(2027, 3, 1, 10, 0, tzinfo=LA)  # a Monday
-
-
-def at(day, hour, minute=0):
-    return datetime(2027, 3, day, hour, minute, tzinfo=LA)
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def journey(clock, patient, fusion, coordinator):
-    return journey_enroll(
-        patient=patient, procedure=fusion, by=coordinator, surgery_at=at(29, 7, 30)
-    )
-
-
-@pytest.fixture
-def mri(clinic):
-    return PreopTestType.objects.create(
-        clinic=clinic, name="MRI lumbar spine", prep_instructions="Remove all metal."
-    )
+from tests.scheduling.conftest import LA, at
 
 
 @pytest.fixture
