@@ -14,14 +14,23 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, F, OuterRef
 from django.utils import dateformat, timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from journeys.audit import audit_record
 from journeys.enrolment import _ensure_writable, journey_set_surgery
-from journeys.models import Appointment, AppointmentKind, AppointmentStatus, PreopResult, Role, User
+from journeys.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Journey,
+    JourneyStatus,
+    PreopResult,
+    Role,
+    User,
+)
 from journeys.reconcile import reminders_reconcile
 
 K, S = AppointmentKind, AppointmentStatus
@@ -29,6 +38,9 @@ LIVE_STATUSES = (S.REQUESTED, S.SCHEDULED)
 # The usual spread of n weekly sessions when the coordinator picks no weekdays (Mon=0).
 DEFAULT_WEEKDAYS = {1: (2,), 2: (1, 3), 3: (0, 2, 4), 4: (0, 1, 3, 4), 5: (0, 1, 2, 3, 4)}
 LONGEST_SERIES_WEEKS = 52
+# How long a surgery known only by its date (set at enrolment) keeps the patient busy,
+# until the coordinator books its appointment with the real length.
+SURGERY_SLOT = timedelta(hours=4)
 
 
 def describe(appointment, zone):
@@ -74,8 +86,9 @@ def _lock_patient(journey):
     User.objects.select_for_update(of=("self",)).filter(pk=journey.patient_id).first()
 
 
-def _check_no_overlap(journey, slots, *, ignore=()):
-    """Refuse if any (start, end) slot overlaps a live appointment of the same patient."""
+def _check_no_overlap(journey, slots, *, ignore=(), moving_surgery=False):
+    """Refuse if any (start, end) slot overlaps a live appointment of the same patient,
+    or a surgery date set at enrolment that has no appointment yet."""
     low, high = min(s for s, _e in slots), max(e for _s, e in slots)
     ends = ExpressionWrapper(F("starts_at") + F("duration"), output_field=DateTimeField())
     booked = list(
@@ -88,6 +101,7 @@ def _check_no_overlap(journey, slots, *, ignore=()):
         .select_related("test_type")
         .order_by("starts_at")
     )
+    booked += _surgery_dates_only(journey, low, high, moving_surgery=moving_surgery)
     for start, end in slots:
         for other in booked:
             if other.starts_at < end and other.ends_at > start:
@@ -98,6 +112,30 @@ def _check_no_overlap(journey, slots, *, ignore=()):
                     },
                     code="overlap",
                 )
+
+
+def _surgery_dates_only(journey, low, high, *, moving_surgery):
+    """Surgeries known only by their date, as unsaved appointments of SURGERY_SLOT."""
+    journeys = Journey.objects.filter(
+        patient_id=journey.patient_id,
+        status__in=[JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD],
+        surgery_at__lt=high,
+        surgery_at__gt=low - SURGERY_SLOT,
+    ).exclude(
+        Exists(
+            Appointment.objects.filter(
+                journey=OuterRef("pk"), kind=K.SURGERY, status__in=LIVE_STATUSES
+            )
+        )
+    )
+    if moving_surgery:
+        journeys = journeys.exclude(pk=journey.pk)
+    return [
+        Appointment(
+            journey=other, kind=K.SURGERY, starts_at=other.surgery_at, duration=SURGERY_SLOT
+        )
+        for other in journeys
+    ]
 
 
 def _audit(action, *, journey, appointment, by, request, **detail):
@@ -119,7 +157,12 @@ def surgery_schedule(*, journey, starts_at, ends_at, by, location=None, request=
     _check_location(journey, location)
     _lock_patient(journey)
     surgery = journey.appointments.filter(kind=K.SURGERY, status__in=LIVE_STATUSES).first()
-    _check_no_overlap(journey, [(starts_at, ends_at)], ignore=[surgery.pk] if surgery else [])
+    _check_no_overlap(
+        journey,
+        [(starts_at, ends_at)],
+        ignore=[surgery.pk] if surgery else [],
+        moving_surgery=True,
+    )
     if surgery is None:
         surgery = Appointment(journey=journey, kind=K.SURGERY)
     surgery.starts_at, surgery.duration = starts_at, ends_at - starts_at

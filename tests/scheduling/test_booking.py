@@ -101,6 +101,21 @@ def test_an_overlap_is_refused_naming_the_clash(journey, mri, coordinator):
     assert message == "Overlaps MRI lumbar spine on Tue 2 Mar 09:00–09:45."
 
 
+def test_a_surgery_known_only_by_its_enrolment_date_blocks_its_morning(journey, mri, coordinator):
+    message = refused(lambda: book_test(journey, mri, coordinator, at(29, 9)))
+
+    assert message == "Overlaps Surgery on Mon 29 Mar 07:30–11:30."
+    assert not journey.appointments.exists()
+
+
+def test_booking_the_surgery_itself_is_not_refused_by_its_own_date(journey, coordinator):
+    surgery = surgery_schedule(
+        journey=journey, starts_at=at(29, 8), ends_at=at(29, 11), by=coordinator
+    )
+
+    assert journey.appointments.get() == surgery
+
+
 def test_back_to_back_appointments_do_not_overlap(journey, mri, coordinator):
     book_test(journey, mri, coordinator, at(2, 9))
 
