@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null \
 	&& { command -v $$p; break; }; done)
 
-.PHONY: help run test check format clean
+.PHONY: help run test bench check format clean
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +41,22 @@ run: $(VENV)/.runtime var ## Install, migrate, seed the demo and start web + wor
 
 test: $(VENV)/.dev var ## Install and run the test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# `make bench` starts from an empty database each time, so runs compare.
+BENCH_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/spinecare_bench)
+BENCH_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/15)
+BENCH_DB := $(lastword $(subst /, ,$(BENCH_DATABASE_URL)))
+BENCH_SERVER := $(patsubst %/$(BENCH_DB),%,$(BENCH_DATABASE_URL))
+
+bench: $(VENV)/.dev ## Benchmark on PostgreSQL and Redis; writes docs/benchmarks.md
+	@case "$(BENCH_DB)" in *bench*) ;; *) echo "make bench empties its database first: \
+		DATABASE_URL must name one whose name contains 'bench' (or leave it unset)."; exit 1;; esac
+	psql "$(BENCH_SERVER)/postgres" -q -c 'DROP DATABASE IF EXISTS "$(BENCH_DB)" WITH (FORCE)' \
+		-c 'CREATE DATABASE "$(BENCH_DB)"'
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+		$(PY) manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) \
+		$(PY) manage.py bench $(BENCH_ARGS)
 
 check: $(VENV)/.dev var ## Lint, formatting and migrations up to date
 	$(VENV)/bin/ruff check .

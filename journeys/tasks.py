@@ -3,13 +3,18 @@
 from celery import shared_task
 
 from journeys.dispatch import reminder_send, reminders_sweep
-from journeys.models import Journey, JourneyStatus
-from journeys.reconcile import reminders_reconcile
+from journeys.reconcile_many import reminders_reconcile_all
 
 
 @shared_task
 def sweep_reminders():
-    return len(reminders_sweep(enqueue=lambda rid, token: send_reminder.delay(rid, token)))
+    claimed = reminders_sweep(enqueue=lambda rid, token: send_reminder.delay(rid, token))
+    if claimed:
+        # More may be due than one batch holds: sweep again behind these sends (the
+        # queue is first in, first out), not a whole beat interval later, or a burst
+        # goes out at one batch a minute. The first sweep that claims nothing stops.
+        sweep_reminders.delay()
+    return len(claimed)
 
 
 @shared_task
@@ -19,7 +24,5 @@ def send_reminder(reminder_id, token):
 
 @shared_task
 def reconcile_all_reminders():
-    ids = Journey.objects.filter(status=JourneyStatus.ACTIVE).values_list("pk", flat=True)
-    for journey_id in ids.iterator():
-        reminders_reconcile(journey=Journey(pk=journey_id))
-    return len(ids)
+    journeys, _created, _moved, _cancelled = reminders_reconcile_all()
+    return journeys

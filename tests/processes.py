@@ -10,7 +10,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -18,12 +17,16 @@ import time
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 
+from journeys.bench import processes as shared
+from journeys.bench.processes import children_of, free_port
 from tests.conftest import require_service
+
+# Shared with `manage.py bench`, which starts the same kinds of processes.
+database_url = shared.database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL = 0.1
@@ -52,45 +55,6 @@ def wait_for(check, describe, *, timeout, processes=()):
             tails = "\n".join(p.log_tail() for p in processes if hasattr(p, "log_tail"))
             pytest.fail(f"Nothing after {timeout:.0f} s: {describe()}\n{tails}")
         time.sleep(POLL)
-
-
-def database_url(settings_dict):
-    """A postgres:// URL for a Django database settings dict, for another process to use."""
-    user = quote(settings_dict["USER"] or "", safe="")
-    password = quote(settings_dict["PASSWORD"] or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict["HOST"] or "127.0.0.1"
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
-
-
-def free_port(first):
-    """The first port from `first` on that nobody listens on or holds."""
-    for port in range(first, first + 200):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"No free port in {first}..{first + 199}")
-
-
-def _children(pid):
-    """Direct children of `pid`, read from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name is in parentheses and may hold spaces: split after it.
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid:
-            found.append(int(entry.name))
-    return found
 
 
 def _socket_inodes_to(port):
@@ -166,7 +130,7 @@ class Worker:
         The embedded beat is a child too, but it never talks to a provider.
         """
         # Children first: scanning /proc is slow, and a request lasts milliseconds.
-        children = _children(self.pid)
+        children = children_of(self.pid)
         inodes = _socket_inodes_to(port)
         if not inodes:
             return None

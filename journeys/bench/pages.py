@@ -1,0 +1,60 @@
+"""The pages the benchmark measures, and who asks for each.
+
+URL names are resolved when the benchmark runs: a page the project does not have (yet)
+is reported "not available" rather than stopping the run.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+PATIENT, STAFF, COORDINATOR = "patient", "staff", "coordinator"
+# A worklist narrowed as a nurse would: one step, only who needs attention.
+WORKLIST_FILTER = "step=preparation&flag=overdue"
+
+
+@dataclass(frozen=True)
+class Page:
+    label: str
+    url_name: str
+    role: str
+    per_journey: bool = False  # the URL takes the journey's id
+    query: str = ""
+    on_surgery_day: bool = False  # ?date= the sample journey's surgery day
+
+    def path(self, journey):
+        """The page's path for `journey`'s patient or care team; None if the URL is missing."""
+        kwargs = {"journey_id": journey.pk} if self.per_journey else {}
+        try:
+            path = reverse(self.url_name, kwargs=kwargs)
+        except NoReverseMatch:
+            return None
+        query = self.query
+        if self.on_surgery_day and journey.surgery_at is not None:
+            day = journey.surgery_at.astimezone(journey.clinic.zone).date()
+            query = f"date={day.isoformat()}&view=day"
+        return f"{path}?{query}" if query else path
+
+    def user(self, bench, journey):
+        return {PATIENT: journey.patient, STAFF: bench.nurse, COORDINATOR: bench.coordinator}[
+            self.role
+        ]
+
+
+PAGES = [
+    Page("patient home", "journeys:home", PATIENT),
+    Page("staff worklist, first page", "journeys:staff-worklist", STAFF),
+    Page("staff worklist, filtered", "journeys:staff-worklist", STAFF, query=WORKLIST_FILTER),
+    Page("staff patient detail", "journeys:staff-journey", STAFF, per_journey=True),
+    Page(
+        "coordinator day calendar",
+        "journeys:coordinator-calendar",
+        COORDINATOR,
+        on_surgery_day=True,
+    ),
+]
+# The same middleware, session and authentication as the pages, and nothing else. Its
+# URL exists only in the gunicorn the benchmark starts (SPINECARE_BENCH=true), so
+# journeys/bench/urls.py and this path must agree.
+FLOOR = Page("floor (minimal signed-in view)", "bench:floor", PATIENT)
+FLOOR_PATH = "/bench/floor/"

@@ -1,0 +1,363 @@
+"""The benchmark's tables, as Markdown: printed, and written to docs/benchmarks.md."""
+
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import django
+import redis
+from django.conf import settings
+from django.db import connection
+
+PAGE_RATIO_GOAL = 0.5  # of the floor's throughput, at the largest N
+P95_GOAL_MS = 100  # at 10 users
+QUERY_GOAL = 12
+RECONCILE_GOAL_SECONDS = 30
+DISPATCH_GOAL_PER_SECOND = 1000
+
+
+@dataclass
+class Results:
+    seeding: list = field(default_factory=list)  # BenchClinic
+    queries: dict = field(default_factory=dict)  # n -> [QueryCount]
+    load: list = field(default_factory=list)  # LoadResult, at the largest N
+    load_n: int | None = None
+    reconcile: tuple | None = None  # (journeys, seconds)
+    dispatch: list = field(default_factory=list)  # DispatchResult
+    rss: dict = field(default_factory=dict)  # process -> KiB
+    settings: dict = field(default_factory=dict)
+    goals: list = field(default_factory=list)  # (goal, met)
+
+
+def met(ok):
+    return "met" if ok else "**not met**"
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    redis_version = redis.Redis.from_url(settings.REDIS_URL).info("server")["redis_version"]
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return [
+        ("CPU", f"{os.cpu_count()} × {cpu}"),
+        ("RAM", f"{mem_kib / 1024 / 1024:.1f} GiB"),
+        ("OS", platform.platform()),
+        ("Python", platform.python_version()),
+        ("Django", django.get_version()),
+        ("PostgreSQL", postgres),
+        ("Redis", redis_version),
+        ("gunicorn", version("gunicorn")),
+        ("Celery", version("celery")),
+        ("locust", version("locust")),
+    ]
+
+
+def render(results):
+    now = datetime.now(UTC)
+    parts = [
+        "# SpineCare benchmarks",
+        f"Written by `make bench` (`manage.py bench`) on {now:%Y-%m-%d %H:%M} UTC. "
+        "The machine is shared and noisy, so every goal is a ratio or a bound measured "
+        "within this one run; absolute figures are beside them. How to run it: README, "
+        "“Benchmarks”.",
+        "## Machine",
+        table(["", ""], machine()),
+        "Settings of this run: "
+        + ", ".join(f"{k} = {v}" for k, v in results.settings.items())
+        + ".",
+        _seeding(results),
+        _load(results),
+        _queries(results),
+        _engine(results),
+        _memory(results),
+        "## Goals",
+        table(["goal", ""], [(goal, met(ok)) for goal, ok in results.goals]),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
+
+
+def _seeding(results):
+    rows = [
+        (
+            f"{b.n:,}",
+            f"{b.seconds:.1f}",
+            f"{b.n / b.seconds:,.0f}" if b.seconds else "",
+        )
+        for b in results.seeding
+    ]
+    return (
+        "## 1. Data: seeding\n\n"
+        + table(["patients (N)", "seconds", "patients per second"], rows)
+        + (
+            "\n\nEach patient: an account, a journey copied from one of the clinic's five "
+            "procedures (stages, checklist items), the history of finished steps, consultation, "
+            "pre-op tests, surgery, follow-ups and therapy sessions, medicines from the "
+            "formulary, an audit entry and every planned reminder (journeys/bulk.py, "
+            "bulk_create in batches of 500). After each N, `ANALYZE` (not timed), as "
+            "autovacuum would have."
+        )
+    )
+
+
+def _load(results):
+    if not results.load:
+        return ""
+    floor = {r.users: r for r in results.load if r.label.startswith("floor")}
+    rows = []
+    for r in results.load:
+        if not r.available:
+            rows.append((r.label, r.users, "not available", "", "", "", "", ""))
+            continue
+        base = floor.get(r.users)
+        ratio = r.rps / base.rps if base and base.rps else None
+        rows.append(
+            (
+                r.label,
+                r.users,
+                f"{r.rps:,.1f}",
+                "1.00" if r.label.startswith("floor") else (f"{ratio:.2f}" if ratio else ""),
+                f"{r.median_ms:.0f}",
+                f"{r.p95_ms:.0f}",
+                r.failures + (1 if r.error else 0),
+                r.error,
+            )
+        )
+    return (
+        f"## 2. Pages under load (N = {results.load_n:,})\n\n"
+        + table(
+            [
+                "page",
+                "users",
+                "requests/s",
+                "ratio to floor",
+                "median ms",
+                "p95 ms",
+                "errors",
+                "",
+            ],
+            rows,
+        )
+        + f"\n\nGoals: each page at least {PAGE_RATIO_GOAL:.0%} of the floor's throughput at "
+        f"the same number of users; p95 under {P95_GOAL_MS} ms at 10 users; no errors."
+    )
+
+
+def _queries(results):
+    sizes = sorted(results.queries)
+    if not sizes:
+        return ""
+    labels = [q.label for q in results.queries[sizes[0]]]
+    rows = []
+    for i, label in enumerate(labels):
+        counts = [results.queries[n][i].queries for n in sizes]
+        if any(c is None for c in counts):
+            rows.append((label, *("not available" for _ in sizes), ""))
+            continue
+        rows.append((label, *counts, met(len(set(counts)) == 1 and max(counts) <= QUERY_GOAL)))
+    return (
+        "## 3. SQL queries per page\n\n"
+        + table(["page", *(f"N = {n:,}" for n in sizes), "equal, at most 12"], rows)
+        + "\n\nCounted on the second request of a signed-in test client (the first also "
+        "fills per-process caches), including the session and user queries."
+    )
+
+
+def _engine(results):
+    parts = ["## 4. Reminder engine"]
+    if results.reconcile:
+        journeys, seconds = results.reconcile
+        parts.append(
+            table(
+                ["", "journeys", "seconds", f"goal: under {RECONCILE_GOAL_SECONDS} s"],
+                [
+                    (
+                        "plan and reconcile every active journey in the database, "
+                        "as the nightly task does",
+                        f"{journeys:,}",
+                        f"{seconds:.1f}",
+                        met(seconds < RECONCILE_GOAL_SECONDS),
+                    )
+                ],
+            )
+        )
+    rows, kills = [], []
+    for d in results.dispatch:
+        if d.killed:
+            kills.append(
+                (
+                    d.approach,
+                    d.processes,
+                    f"{d.reminders:,}",
+                    d.lost,
+                    d.duplicates,
+                    d.unsent,
+                    f"{d.seconds:.1f}" if d.finished else "never, within the run",
+                    d.note,
+                )
+            )
+            continue
+        rate = d.per_second
+        rows.append(
+            (
+                d.approach,
+                d.processes,
+                f"{d.reminders:,}",
+                f"{d.seconds:.1f}" if d.finished else f"{d.called:,} sent in {d.seconds:.0f}",
+                f"{rate:,.0f}" if rate else "",
+                d.duplicates,
+                met(rate is not None and rate >= DISPATCH_GOAL_PER_SECOND)
+                if d.approach == "outbox"
+                else "",
+            )
+        )
+    if rows:
+        parts.append(
+            "Dispatch of due reminders through Redis into a null channel (it counts each "
+            "call per reminder in Redis), real Celery workers with 1 and 2 pool processes:\n\n"
+            + table(
+                [
+                    "approach",
+                    "processes",
+                    "reminders",
+                    "seconds",
+                    "per second",
+                    "duplicated",
+                    f"goal: {DISPATCH_GOAL_PER_SECOND:,}/s",
+                ],
+                rows,
+            )
+        )
+    if kills:
+        parts.append(
+            "A worker killed (SIGKILL to the whole worker) when half the reminders were sent, "
+            "then a new worker started on the same queue:\n\n"
+            + table(
+                [
+                    "approach",
+                    "processes",
+                    "reminders",
+                    "never sent",
+                    "duplicated",
+                    "rows not marked sent",
+                    "all sent after (s)",
+                    "",
+                ],
+                kills,
+            )
+        )
+    if kills:
+        parts.append(
+            "A killed outbox worker's claimed rows stay `sending` until their lease expires, "
+            "then the next sweep claims them again: late, not lost; the send that was under "
+            "way may go twice. A killed worker's ETA tasks were already reserved by it and sit "
+            "unacknowledged in Redis until the broker's visibility timeout (3,600 s here) "
+            "gives them to another worker: within the run they are never sent, and nothing "
+            "in the database asks for them."
+        )
+    parts.append(
+        "“outbox” is SpineCare's dispatch (journeys/dispatch.py): beat's sweep claims due "
+        "rows with a lease, send tasks mark them sent. “Celery ETA” is the way most Django "
+        "projects do it: `apply_async(eta=due time)` for each reminder when it is planned, "
+        "a task that sends and marks the row sent (journeys/bench/worker.py). "
+        "django-celery-beat, the other common approach, does not install with Django 6.1, "
+        "so it is not measured."
+    )
+    return "\n\n".join(parts)
+
+
+def _memory(results):
+    if not results.rss:
+        return ""
+    rows = [(name, f"{kib / 1024:.0f}") for name, kib in results.rss.items() if kib]
+    return (
+        "## 5. Memory\n\n"
+        + table(["process", "peak RSS (MiB)"], rows)
+        + (
+            "\n\nVmHWM from /proc after the run: the largest gunicorn worker after the load, and "
+            "the largest Celery process (main or pool child) after each approach's runs."
+        )
+    )
+
+
+def evaluate(results):
+    """Each goal of the issue, met or not, in this run."""
+    goals = []
+    floor = {r.users: r for r in results.load if r.label.startswith("floor")}
+    pages = [r for r in results.load if not r.label.startswith("floor") and r.available]
+    for label in dict.fromkeys(r.label for r in pages):
+        rows = [r for r in pages if r.label == label]
+        ratios = [
+            r.rps / floor[r.users].rps for r in rows if r.users in floor and floor[r.users].rps
+        ]
+        goals.append(
+            (
+                f"{label}: at least {PAGE_RATIO_GOAL:.0%} of the floor's throughput "
+                f"(N = {results.load_n:,}; lowest {min(ratios, default=0):.2f})",
+                bool(ratios) and min(ratios) >= PAGE_RATIO_GOAL,
+            )
+        )
+        at_ten = [r for r in rows if r.users == 10]
+        if at_ten:
+            goals.append(
+                (
+                    f"{label}: p95 under {P95_GOAL_MS} ms at 10 users ({at_ten[0].p95_ms:.0f} ms)",
+                    at_ten[0].p95_ms < P95_GOAL_MS,
+                )
+            )
+    if results.load:
+        errors = sum(r.failures + (1 if r.error else 0) for r in results.load if r.available)
+        goals.append((f"no errors under load ({errors})", errors == 0))
+    sizes = sorted(results.queries)
+    for i, first in enumerate(results.queries.get(sizes[0], []) if sizes else []):
+        counts = [results.queries[n][i].queries for n in sizes]
+        if None in counts:
+            continue
+        goals.append(
+            (
+                f"{first.label}: the same SQL queries at every N, at most {QUERY_GOAL} "
+                f"({', '.join(map(str, counts))})",
+                len(set(counts)) == 1 and max(counts) <= QUERY_GOAL,
+            )
+        )
+    if results.reconcile:
+        journeys, seconds = results.reconcile
+        goals.append(
+            (
+                f"plan and reconcile all {journeys:,} active journeys under "
+                f"{RECONCILE_GOAL_SECONDS} s ({seconds:.1f} s)",
+                seconds < RECONCILE_GOAL_SECONDS,
+            )
+        )
+    for d in results.dispatch:
+        if d.approach == "outbox" and not d.killed:
+            rate = d.per_second or 0
+            goals.append(
+                (
+                    f"outbox dispatch with {d.processes} process(es) at least "
+                    f"{DISPATCH_GOAL_PER_SECOND:,}/s ({rate:,.0f}/s)",
+                    rate >= DISPATCH_GOAL_PER_SECOND,
+                )
+            )
+        if d.approach == "outbox" and d.killed:
+            goals.append(
+                (f"outbox loses no reminder when a worker is killed ({d.lost})", d.lost == 0)
+            )
+    return goals
