@@ -22,14 +22,14 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone, translation
 
-from journeys.enrolment import due_date_for
-from journeys.management.commands.seed_demo import (
+from journeys.demo.clock import (
     LENGTH_OF_STAY,
     THERAPY_TIMES,
     later,
     surgery_clock,
     therapy_days,
 )
+from journeys.enrolment import due_date_for
 from journeys.models import (
     SURGERY_DAY_STEPS,
     Appointment,

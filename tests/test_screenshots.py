@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from journeys.management.commands.seed_demo import DEMO_PASSWORD
+from journeys.demo import DEMO_PASSWORD
 from journeys.models import Journey
 
 pytestmark = [

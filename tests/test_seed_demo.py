@@ -4,9 +4,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.test import TestCase, override_settings
+from django.urls import reverse
 
+from journeys.agenda import clinic_calendar
+from journeys.demo import DEMO_PASSWORD
 from journeys.models import (
     SURGERY_DAY_STEPS,
     Appointment,
@@ -22,6 +26,7 @@ from journeys.models import (
     Step,
     User,
 )
+from journeys.scheduling import follow_up_schedule, therapy_series_cancel
 
 CLINIC_ZONE = ZoneInfo("America/Los_Angeles")  # the demo clinic's
 AFTERNOON = datetime(2026, 3, 4, 14, 0, tzinfo=CLINIC_ZONE)  # a Wednesday
@@ -217,6 +222,81 @@ class TestTheDemoSeededOneAfternoon(TestCase):
         assert latest_recorded_time() <= AFTERNOON
         for appointment in Appointment.objects.filter(status=AppointmentStatus.SCHEDULED):
             assert appointment.ends_at > AFTERNOON or appointment.kind == AppointmentKind.SURGERY
+
+    def test_every_surgery_date_has_its_appointment_which_the_calendar_and_bookings_see(self):
+        dated = Journey.objects.exclude(surgery_at=None)
+        assert dated.count() >= 10
+        for journey in dated:
+            surgeries = journey.appointments.filter(kind=AppointmentKind.SURGERY)
+            assert [s.starts_at for s in surgeries] == [journey.surgery_at], journey
+        journey = journey_of("patient@example.com")
+        surgery = journey.appointments.get(kind=AppointmentKind.SURGERY)
+        coordinator = User.objects.get(email="coordinator@example.com")
+
+        with time_machine.travel(AFTERNOON, tick=False):
+            day = clinic_calendar(coordinator, surgery.starts_at.astimezone(CLINIC_ZONE).date(), 1)
+            with pytest.raises(ValidationError, match="Overlaps Surgery"):
+                follow_up_schedule(
+                    journey=journey,
+                    starts_at=surgery.starts_at,
+                    ends_at=surgery.ends_at,
+                    by=coordinator,
+                )
+
+        entries = [e for place in day[0].places for e in place.entries]
+        assert [
+            (e.patient, e.appointment_id, e.ends_at) for e in entries if e.kind == "surgery"
+        ] == [("Maria Lopez", surgery.pk, surgery.ends_at)]
+
+    def test_a_rehabilitation_patients_therapy_is_one_series_cancelled_together(self):
+        journey = next(j for j in Journey.objects.all() if current_step(j) == Step.REHABILITATION)
+        sessions = journey.appointments.filter(kind=AppointmentKind.THERAPY)
+        assert sessions.values("series").distinct().count() == 1
+        assert sessions.first().series is not None
+
+        with time_machine.travel(AFTERNOON, tick=False):
+            cancelled = therapy_series_cancel(
+                journey=journey,
+                appointment=sessions.first(),
+                by=User.objects.get(email="coordinator@example.com"),
+            )
+
+        assert cancelled == sessions.filter(starts_at__gt=AFTERNOON).count() > 0
+        past = sessions.filter(starts_at__lte=AFTERNOON)
+        assert {s.status for s in past} == {AppointmentStatus.COMPLETED}
+
+    def test_the_patient_sees_the_note_shared_with_her_but_not_the_internal_one(self):
+        maria = User.objects.get(email="patient@example.com")
+        self.client.force_login(maria)
+
+        page = self.client.get(reverse("journeys:home")).content.decode()
+
+        assert "Notes from your care team" in page
+        assert "All your pre-op test results are back and clear." in page
+        assert "Lives alone" not in page
+        # The care team does see it (the demo signs staff in without a second factor).
+        self.client.force_login(User.objects.get(email="nurse@example.com"))
+        url = reverse("journeys:staff-journey", args=[journey_of(maria.email).pk])
+        with self.settings(SPINECARE_REQUIRE_STAFF_MFA=False):
+            staff_page = self.client.get(url).content.decode()
+        assert "Lives alone" in staff_page
+
+    def test_the_caregiver_signs_in_and_watches_the_surgery_day_patients_live_panel(self):
+        daniel = journey_of("daniel.kim@example.com")
+
+        signed_in = self.client.post(
+            reverse("account_login"),
+            {"login": "family@example.com", "password": DEMO_PASSWORD},
+            follow=True,
+        )
+
+        page = signed_in.content.decode()
+        assert signed_in.status_code == 200
+        assert "Daniel Kim" in page
+        assert "<strong>Surgery in progress</strong>" in page
+        live = reverse("journeys:surgery-live", args=[daniel.pk])
+        assert f'hx-get="{live}"' in page
+        assert self.client.get(live).status_code == 200
 
     def test_finished_steps_have_their_checklists_done(self):
         for item in ChecklistItem.objects.filter(stage__status=StageStatus.DONE):
