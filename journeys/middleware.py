@@ -1,6 +1,7 @@
-"""Show every time in the clinic's own time zone."""
+"""Show every time in the clinic's own time zone, every word in the user's language."""
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 
 class ClinicTimezoneMiddleware:
@@ -21,3 +22,36 @@ class ClinicTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Speak the signed-in user's chosen language, whatever their browser asks for.
+
+    LocaleMiddleware has already picked the cookie or Accept-Language language, which is
+    right for the sign-in page; once we know who it is, their preference wins, so the
+    page, its messages and the emails it sends all agree (reminders use the same field).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.language:
+            return self.get_response(request)
+        translation.activate(user.language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != user.language:
+            # Signed out (or on a shared computer), they still read their own language.
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                user.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import dateformat
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 # A planned reminder whose time passed longer ago than this is not created: a
 # late reminder for something that already happened would only confuse.
@@ -152,7 +153,8 @@ def before(instant, delta):
 
 def day_label(day):
     """ "Monday 15 March" for a date, in the active language."""
-    return dateformat.format(day, "l j F")
+    # The order and the small words are the language's own: "lunes 15 de marzo".
+    return dateformat.format(day, pgettext("date format: Monday 15 March", "l j F"))
 
 
 def time_label(value, zone):

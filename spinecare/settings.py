@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "journeys.middleware.ClinicTimezoneMiddleware",
+    # After auth: a signed-in user's own language overrides LocaleMiddleware's guess.
+    "journeys.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -94,8 +96,11 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under var/ for the demo, PostgreSQL when DATABASE_URL is set.
+# An empty DATABASE_URL counts as unset, like REDIS_URL.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'spinecare.sqlite3'}"),
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'spinecare.sqlite3'}"
+    ),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
@@ -103,8 +108,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "journeys.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "journeys.auth_backends.ModelBackend",
+    "journeys.auth_backends.AccountBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -304,6 +309,17 @@ if PRODUCTION:
 
 # Demo-only conveniences.
 DEMO_MODE = env.bool("SPINECARE_DEMO", default=False)
+# `manage.py bench` serves the pages with this on: it adds the floor page (a minimal
+# view behind the same middleware) under /bench/, and nothing else.
+SPINECARE_BENCH = env.bool("SPINECARE_BENCH", default=False)
+
+# The clinic's mark in every page's header: a path under static/ (the name comes from
+# the signed-in user's clinic).
+SPINECARE_CLINIC_LOGO = env.str("SPINECARE_CLINIC_LOGO", default="img/spinecare-mark.svg")
+# How often the surgery-day panel asks for the step under way, in seconds.
+SPINECARE_LIVE_POLL_SECONDS = env.int("SPINECARE_LIVE_POLL_SECONDS", default=30)
+if not 1 <= SPINECARE_LIVE_POLL_SECONDS <= 600:
+    raise ImproperlyConfigured("SPINECARE_LIVE_POLL_SECONDS must be between 1 and 600.")
 
 LOGGING = {
     "version": 1,

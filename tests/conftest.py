@@ -25,7 +25,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from journeys.defaults import install_clinic_defaults
 from journeys.enrolment import checklist_item_add, journey_enroll
@@ -67,6 +67,15 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request leaves its language active in the test's thread (LocaleMiddleware and
+    journeys.middleware.UserLanguageMiddleware activate, nothing deactivates); each test
+    starts from the default language, as each request does."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
