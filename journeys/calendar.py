@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from journeys.audit import audit_record
+from journeys.clinic_text import clinic_text
 from journeys.models import Appointment, AppointmentKind, AppointmentStatus, CalendarLink
 
 UID_DOMAIN = "spinecare"
@@ -121,7 +122,7 @@ def _appointment_event(appointment, clinic, now):
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", appointment.starts_at.astimezone(UTC))
     event.add("dtend", appointment.ends_at.astimezone(UTC))
-    event.add("summary", appointment.title)
+    event.add("summary", clinic_text(appointment.title))
     if appointment.location is not None:
         event.add("location", _place(appointment.location))
     status = "TENTATIVE" if appointment.status == AppointmentStatus.REQUESTED else "CONFIRMED"
@@ -131,7 +132,7 @@ def _appointment_event(appointment, clinic, now):
         lines.append(_("This appointment is requested and not yet confirmed."))
     test = appointment.test_type if appointment.kind == AppointmentKind.PREOP_TEST else None
     if test is not None and test.prep_instructions:
-        lines.append(_("How to prepare:") + " " + test.prep_instructions)
+        lines.append(_("How to prepare:") + " " + clinic_text(test.prep_instructions))
     if appointment.kind == AppointmentKind.SURGERY:
         lines.append(_arrival(appointment.starts_at, clinic))
     lines.append(_care_team_line(clinic))

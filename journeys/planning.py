@@ -25,6 +25,8 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from journeys.clinic_text import clinic_text
+
 # A planned reminder whose time passed longer ago than this is not created: a
 # late reminder for something that already happened would only confuse.
 STALE_AFTER = timedelta(hours=6)
@@ -225,9 +227,9 @@ def _stage_done_notices(facts):
         yield PlannedReminder(
             key=f"stage:{stage.id}:done",
             due_at=stage.completed_at,
-            subject=_("Step completed: %(step)s") % {"step": stage.title},
+            subject=_("Step completed: %(step)s") % {"step": clinic_text(stage.title)},
             body=_("Your care team marked “%(step)s” as done. Sign in to see your next step.")
-            % {"step": stage.title},
+            % {"step": clinic_text(stage.title)},
             channel=facts.channel,
         )
 
@@ -238,7 +240,7 @@ def _checklist_reminders(facts):
             key=f"checklist:{item.id}:due",
             due_at=local(item.due_date, HEADS_UP_AT, facts.zone),
             subject=_("A step on your SpineCare checklist is due today"),
-            body=_("Due today: %(text)s") % {"text": item.text},
+            body=_("Due today: %(text)s") % {"text": clinic_text(item.text)},
             channel=facts.channel,
         )
 
@@ -252,16 +254,16 @@ def _appointment_reminders(facts):
         when = appt.starts_at.astimezone(facts.zone)
         parts = [
             _("%(title)s tomorrow at %(time)s, %(place)s.")
-            % {"title": appt.title, "time": f"{when:%H:%M}", "place": appt.location}
+            % {"title": clinic_text(appt.title), "time": f"{when:%H:%M}", "place": appt.location}
         ]
         if appt.needs_fasting:
             parts.append(_("You need to fast before this test."))
         if appt.prep:
-            parts.append(_("Before it: %(prep)s") % {"prep": appt.prep})
+            parts.append(_("Before it: %(prep)s") % {"prep": clinic_text(appt.prep)})
         yield PlannedReminder(
             key=f"appointment:{appt.id}:day-before",
             due_at=local(when.date() - timedelta(days=1), APPOINTMENT_DAY_BEFORE, facts.zone),
-            subject=_("Tomorrow: %(title)s") % {"title": appt.title},
+            subject=_("Tomorrow: %(title)s") % {"title": clinic_text(appt.title)},
             body=" ".join(parts),
             channel=facts.channel,
             deadline=appt.starts_at,
@@ -365,7 +367,7 @@ def _fasting_reminders(facts):
     for rule in facts.fasting_rules:
         cutoff = fasting_cutoff(rule, facts)
         body = _("%(instruction)s after %(time)s on %(day)s.") % {
-            "instruction": rule.instruction.rstrip(". "),
+            "instruction": clinic_text(rule.instruction).rstrip(". "),
             "time": time_label(cutoff, facts.zone),
             "day": day_label(cutoff.astimezone(facts.zone).date()),
         }
@@ -373,7 +375,7 @@ def _fasting_reminders(facts):
             key=FASTING_KEYS.get(rule.kind, f"fasting:custom:{rule.id}"),
             due_at=_fasting_due(rule, cutoff, facts.zone),
             subject=_fasting_subject(rule.kind),
-            body=_join(body, rule.details),
+            body=_join(body, clinic_text(rule.details)),
             channel=facts.channel,
             urgent=True,
             deadline=cutoff,
@@ -437,7 +439,8 @@ def _medication_reminders(facts):
 
 def _med_text(med, window, facts):
     zone = facts.zone
-    text = {"name": med.name, "surgery_day": day_label(facts.surgery_at.astimezone(zone).date())}
+    surgery_day = day_label(facts.surgery_at.astimezone(zone).date())
+    text = {"name": clinic_text(med.name), "surgery_day": surgery_day}
     if window is not None and window.stop_day is not None:
         text.update(stop=day_label(window.stop_day), last=day_label(window.last_day))
     if window is not None and window.cutoff is not None:
@@ -460,7 +463,7 @@ def _ask_prescriber(med, facts):
                 "%(surgery_day)s. Do not stop it unless they tell you to."
             )
             % text,
-            med.note,
+            clinic_text(med.note),
         ),
         channel=facts.channel,
         deadline=facts.surgery_at,
@@ -524,12 +527,13 @@ def _hour_hold_stop(med, window, facts):
 
 
 def _stop_reminder(med, due, subject, body, facts):
-    restart = _("After surgery: %(restart)s") % {"restart": med.restart} if med.restart else ""
+    restart = clinic_text(med.restart)
+    restart = _("After surgery: %(restart)s") % {"restart": restart} if restart else ""
     return PlannedReminder(
         key=f"med:{med.id}:stop",
         due_at=due,
         subject=subject,
-        body=_join(body, restart, med.note),
+        body=_join(body, restart, clinic_text(med.note)),
         channel=facts.channel,
         urgent=True,
         deadline=facts.surgery_at,
@@ -567,7 +571,7 @@ def _heads_up(med, window, stop, facts):
         key=f"med:{med.id}:heads-up",
         due_at=due,
         subject=subject,
-        body=_join(body, med.note),
+        body=_join(body, clinic_text(med.note)),
         channel=facts.channel,
         deadline=facts.surgery_at,
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from journeys.clinic_text import clinic_text
 from journeys.planning import (
     CLEAR_LIQUIDS,
     CONTINUE,
@@ -128,8 +129,10 @@ def _medicines(facts, call):
 def _medicine_line(med, facts, call):
     zone = facts.zone
     surgery_day = day_label(facts.surgery_at.astimezone(zone).date())
-    text = {"name": med.name, "surgery_day": surgery_day}
-    restart = _("After surgery: %(restart)s") % {"restart": med.restart} if med.restart else ""
+    name, note = clinic_text(med.name), clinic_text(med.note)
+    text = {"name": name, "surgery_day": surgery_day}
+    restart = clinic_text(med.restart)
+    restart = _("After surgery: %(restart)s") % {"restart": restart} if restart else ""
     if med.policy == PRESCRIBER:
         body = (
             _(
@@ -138,13 +141,13 @@ def _medicine_line(med, facts, call):
             )
             % text
         )
-        return Line(label=med.name, text=_join(body, med.note), call=call)
+        return Line(label=name, text=_join(body, note), call=call)
     if med.policy == CONTINUE:
         body = _("Keep taking %(name)s, also on the day of your surgery, unless told otherwise.")
-        return Line(label=med.name, text=_join(body % text, med.note), call=call)
+        return Line(label=name, text=_join(body % text, note), call=call)
     window = hold_window(med, facts.surgery_at, zone)
     if window is None:
-        return Line(label=med.name, text=_join(med.note), call=call)
+        return Line(label=name, text=_join(note), call=call)
     if window.cutoff is not None:
         text.update(when=moment_label(window.cutoff, zone))
         when = text["when"]
@@ -167,8 +170,8 @@ def _medicine_line(med, facts, call):
             body,
             _("We learnt about this medicine late, so please call your care team today."),
         )
-    label = _("%(name)s, last dose") % text if med.hold_days != 0 else med.name
-    return Line(label=label, when=when, text=_join(body, restart, med.note), call=call)
+    label = _("%(name)s, last dose") % text if med.hold_days != 0 else name
+    return Line(label=label, when=when, text=_join(body, restart, note), call=call)
 
 
 def _fasting_label(rule):
@@ -185,7 +188,7 @@ def _eating(facts, call):
         cutoff = fasting_cutoff(rule, facts)
         local_cutoff = cutoff.astimezone(facts.zone)
         body = _("%(instruction)s after %(time)s on %(day)s.") % {
-            "instruction": rule.instruction.rstrip(". "),
+            "instruction": clinic_text(rule.instruction).rstrip(". "),
             "time": time_label(cutoff, facts.zone),
             "day": day_label(local_cutoff.date()),
         }
@@ -193,7 +196,7 @@ def _eating(facts, call):
             Line(
                 label=_fasting_label(rule),
                 when=moment_label(cutoff, facts.zone),
-                text=_join(body, rule.details),
+                text=_join(body, clinic_text(rule.details)),
                 call=call,
             )
         )

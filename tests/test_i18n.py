@@ -19,9 +19,19 @@ from django.utils import timezone, translation
 
 from journeys.channels.email import EmailChannel
 from journeys.channels.sms import render_body
-from journeys.models import AuditEvent, Delivery, ReminderStatus, Role
+from journeys.enrolment import journey_enroll
+from journeys.models import (
+    AuditEvent,
+    Delivery,
+    FastingKind,
+    FastingRule,
+    ProcedureStep,
+    ReminderStatus,
+    Role,
+    Step,
+)
 from journeys.people import person_language_set
-from tests.conftest import make_user
+from tests.conftest import make_user, surgery_in
 
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]")
@@ -214,6 +224,64 @@ def test_a_spanish_patients_text_message_is_in_spanish(spanish_journey):
     body = render_body(reminder, spanish_journey.patient)
 
     assert body.startswith(f"Recordatorio de {spanish_journey.clinic.name}:")
+
+
+def test_a_spanish_patient_reads_the_clinics_default_texts_in_spanish(client, spanish_journey):
+    journey = spanish_journey
+    client.force_login(journey.patient)
+
+    home = client.get(reverse("journeys:home")).content.decode()
+    timeline = client.get(reverse("journeys:journey", args=[journey.pk])).content.decode()
+    sheet = client.get(reverse("journeys:preparation", args=[journey.pk])).content.decode()
+
+    assert "Fusión lumbar (abierta)" in home
+    assert "</span> Consulta</h1>" in home
+    assert "Se reúne con su cirujano." in home
+    assert "Traiga una lista de todos los medicamentos y suplementos que toma" in home
+    assert "Bring a list" not in home
+    assert "Pruebas antes de la cirugía" in timeline
+    assert "Tests before surgery" not in timeline
+    assert "No coma alimentos, no tome leche ni mastique chicle después de las" in sheet
+    assert "Todavía puede tomar líquidos claros" in sheet
+    assert "No food" not in sheet
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_a_text_the_clinic_edited_is_shown_as_written_in_every_language(
+    client, patient, fusion, nurse, language
+):
+    ProcedureStep.objects.filter(procedure=fusion, step=Step.CONSULTATION).update(
+        title="Meet Dr Rivera"
+    )
+    FastingRule.objects.filter(clinic=fusion.clinic, kind=FastingKind.SOLIDS).update(
+        instruction="Nothing to eat after dinner"
+    )
+    person_language_set(person=patient, language=language)
+    journey = journey_enroll(
+        patient=patient, procedure=fusion, by=nurse, surgery_at=surgery_in(fusion.clinic, 21)
+    )
+    client.force_login(patient)
+
+    home = client.get(reverse("journeys:home")).content.decode()
+    sheet = client.get(reverse("journeys:preparation", args=[journey.pk])).content.decode()
+
+    assert f'<html lang="{language}">' in home
+    assert "</span> Meet Dr Rivera</h1>" in home
+    assert "Nothing to eat after dinner" in sheet
+
+
+def test_a_spanish_patients_fasting_reminder_email_is_in_spanish(spanish_journey):
+    reminder = spanish_journey.reminders.get(key="fasting:solids")
+    delivery = Delivery.objects.create(
+        reminder=reminder, channel=reminder.channel, started_at=timezone.now()
+    )
+
+    EmailChannel().send(reminder, delivery)
+
+    message = mail.outbox[-1]
+    assert "No coma alimentos, no tome leche ni mastique chicle después de las" in message.body
+    assert "Todavía puede tomar líquidos claros hasta su hora límite" in message.body
+    assert "No food" not in message.body
 
 
 def test_the_error_page_speaks_the_active_language():
