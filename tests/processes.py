@@ -6,10 +6,8 @@ stop a service start a private one on 127.0.0.1 (never the shared one), and stop
 themselves. Everything here polls with a deadline; nothing waits a fixed time.
 """
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -88,21 +86,13 @@ def _holds_socket(pid, inodes):
     return False
 
 
-class Worker:
+class Worker(shared.Service):
     """A `celery worker` subprocess in its own session (its group id is its pid)."""
 
-    def __init__(self, process, log_path, mail_dir, queue):
-        self.process = process
-        self.log_path = log_path
+    def __init__(self, command, *, env, log_path, mail_dir, queue):
+        super().__init__(command, env=env, log_path=log_path)
         self.mail_dir = mail_dir
         self.queue = queue
-
-    @property
-    def pid(self):
-        return self.process.pid
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def log_tail(self, lines=40):
         return f"--- {self.log_path.name} ---\n" + "\n".join(self.log().splitlines()[-lines:])
@@ -138,24 +128,6 @@ class Worker:
             if _holds_socket(child, inodes):
                 return child
         return None
-
-    def kill(self):
-        """SIGKILL the whole worker: main process, pool children and embedded beat."""
-        os.killpg(self.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self, timeout=30):
-        """Warm shutdown; if the worker hangs, kill its whole process group."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.process.wait(timeout=timeout)
-        # Pool children left behind by a killed parent would keep consuming.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGKILL)
 
 
 def start_worker(directory, *, database_url, broker_url, queue, name="worker", beat=True, env=None):
@@ -199,18 +171,13 @@ def start_worker(directory, *, database_url, broker_url, queue, name="worker", b
         "--without-mingle",
         "--without-heartbeat",
     ]
-    log_path = directory / f"{name}.log"
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=worker_env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Worker(process, log_path, mail_dir, queue)
+    return Worker(
+        command,
+        env=worker_env,
+        log_path=directory / f"{name}.log",
+        mail_dir=mail_dir,
+        queue=queue,
+    )
 
 
 def forget_queue(redis_url, queue):
