@@ -285,7 +285,7 @@ class WorklistFilterForm(forms.Form):
     )
     flag = forms.ChoiceField(
         label=_("Needs attention"),
-        choices=[("", _("Any")), *((key, label) for key, (label, _q) in FLAGS.items())],
+        choices=[("", _("Any")), *FLAGS.items()],
         required=False,
     )
     sort = forms.ChoiceField(

@@ -7,11 +7,21 @@ from django.utils.translation import gettext as _
 
 from journeys.models import AppointmentKind, AppointmentStatus, PreopResult
 
+# Why a test holds the gate, for code that sorts by it (the worklist's flags).
+UNSCHEDULED, NO_RESULT, NEEDS_REVIEW, NO_SURGERY_DATE, EXPIRES = (
+    "unscheduled",
+    "no_result",
+    "needs_review",
+    "no_surgery_date",
+    "expires",
+)
+
 
 @dataclass(frozen=True)
 class MissingTest:
     name: str
     reason: str
+    code: str = ""
 
 
 def missing_tests(journey, *, tests=None, appointments=None):
@@ -42,18 +52,21 @@ def missing_tests(journey, *, tests=None, appointments=None):
 def _check_test(test, appointments, surgery_at):
     live = [a for a in appointments if a.status != AppointmentStatus.CANCELLED]
     if not live:
-        return MissingTest(test.name, _("not scheduled"))
+        return MissingTest(test.name, _("not scheduled"), UNSCHEDULED)
     cleared = [a for a in live if a.result == PreopResult.CLEARED]
     if not cleared:
         if any(a.result == PreopResult.NEEDS_REVIEW for a in live):
-            return MissingTest(test.name, _("result needs review"))
-        return MissingTest(test.name, _("no result yet"))
+            return MissingTest(test.name, _("result needs review"), NEEDS_REVIEW)
+        return MissingTest(test.name, _("no result yet"), NO_RESULT)
     if surgery_at is None:
-        return MissingTest(test.name, _("no surgery date to check its validity against"))
+        return MissingTest(
+            test.name, _("no surgery date to check its validity against"), NO_SURGERY_DATE
+        )
     newest = max(a.starts_at for a in cleared)
     if newest + timedelta(days=test.validity_days) < surgery_at:
         return MissingTest(
             test.name,
             _("result expires before surgery (valid %(days)s days)") % {"days": test.validity_days},
+            EXPIRES,
         )
     return None

@@ -1,11 +1,14 @@
 """The care team's worklist: the clinic's open journeys with what needs attention.
 
-Every flag is an annotation on the one journey query (Exists / Subquery), so a page of
-the worklist, or an export of all of it, costs the same few queries for 10 patients or
-2,000. The pre-op flags follow journeys/readiness.py; tests/test_worklist.py checks
-that the two agree.
+Every flag is an annotation (Exists / Subquery), so a page of the worklist, or an
+export of all of it, costs the same few queries for 10 patients or 10,000. The list
+itself annotates only what its filter and sort need; the flags shown are computed for
+the rows of one page (`with_flags`), so a page costs what its 50 rows cost, not what
+the clinic's every journey does. The pre-op flags follow journeys/readiness.py;
+tests/test_worklist.py checks that the two agree.
 """
 
+from collections import namedtuple
 from datetime import datetime, time, timedelta
 
 from django.db.models import (
@@ -25,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from journeys import readiness
 from journeys.models import (
     Appointment,
     AppointmentKind,
@@ -40,17 +44,19 @@ from journeys.models import (
     StageStatus,
     Step,
 )
+from journeys.readiness import missing_tests
 
 OPEN = (JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD)
 
 FLAGS = {
-    "overdue": (_("Overdue checklist items"), Q(overdue_items__gt=0)),
-    "tests_unscheduled": (_("Pre-op tests not scheduled"), Q(tests_unscheduled=True)),
-    "tests_uncleared": (_("Pre-op tests not cleared"), Q(tests_uncleared=True)),
-    "failed_reminders": (_("Failed reminders"), Q(failed_reminders__gt=0)),
-    "gate_blocked": (_("Readiness gate blocked"), Q(gate_blocked=True)),
-    "gate_open": (_("Readiness gate open"), Q(gate_blocked=False)),
+    "overdue": _("Overdue checklist items"),
+    "tests_unscheduled": _("Pre-op tests not scheduled"),
+    "tests_uncleared": _("Pre-op tests not cleared"),
+    "failed_reminders": _("Failed reminders"),
+    "gate_blocked": _("Readiness gate blocked"),
+    "gate_open": _("Readiness gate open"),
 }
+PREOP_FLAGS = {"tests_unscheduled", "tests_uncleared", "gate_blocked", "gate_open"}
 
 # The only orderings a URL may ask for; anything else falls back to the first.
 SORTS = {
@@ -62,24 +68,133 @@ SORTS = {
 
 
 def worklist_journeys(user, *, today, filters=None):
-    """The open journeys `user` may see, annotated with their flags, filtered and sorted.
+    """The open journeys `user` may see, filtered and sorted, without their flags.
 
     `today` is the clinic's date (overdue means due before it). `filters` is a
-    WorklistFilterForm's cleaned_data, or None for everything.
+    WorklistFilterForm's cleaned_data, or None for everything. Only the annotations the
+    filter and the sort use are computed here; `with_flags` adds the rest.
     """
-    journeys = (
-        Journey.objects.visible_to(user)
-        .filter(status__in=OPEN)
-        .select_related("patient", "surgeon")
-        .annotate(**_flags(today, _validity_days(user)))
-    )
-    # The ten steps' own order: positions differ between procedures that skip a step.
-    journeys = journeys.annotate(
-        step_order=Case(*(When(current_step=step, then=n) for n, step in enumerate(Step.values)))
-    )
     filters = filters or {}
+    sort = filters.get("sort") or "surgery"
+    journeys = Journey.objects.visible_to(user).filter(status__in=OPEN)
+    if filters.get("step") or sort == "step":
+        journeys = journeys.annotate(current_step=_current_stage_field("step"))
+    if sort == "step":
+        journeys = journeys.annotate(step_order=_step_order())
     journeys = journeys.filter(_filter_q(filters, user.clinic.zone))
-    return journeys.order_by(*SORTS[filters.get("sort") or "surgery"][1])
+    if flag := filters.get("flag"):
+        validity = _validity_days(user) if flag in PREOP_FLAGS else []
+        journeys = journeys.filter(_flag_condition(flag, today, validity))
+    return journeys.select_related("patient", "surgeon").order_by(*SORTS[sort][1])
+
+
+def with_flags(journeys, user, *, today):
+    """`journeys` (a queryset) with every flag the worklist shows, in the same order."""
+    flags = _flags(today, _validity_days(user))
+    known = set(journeys.query.annotations)
+    return journeys.annotate(**{k: v for k, v in flags.items() if k not in known})
+
+
+def page_with_flags(ids, *, today):
+    """The journeys of one page (a list of ids) with their flags, in the same order.
+
+    A few plain queries for these rows only, whatever the clinic's size, and the pre-op
+    flags decided by journeys/readiness.py itself. The same flags as `with_flags`
+    (tests/test_worklist.py checks they agree); annotating the page instead costs more
+    to compile than to run.
+    """
+    journeys = Journey.objects.filter(pk__in=ids).select_related("patient", "surgeon").in_bulk()
+    current = _current_stages(ids)
+    overdue, failed = _counts(ids, today)
+    tests, appointments = _preop(ids)
+    page = []
+    for pk in ids:
+        if (journey := journeys.get(pk)) is None:
+            continue  # closed or removed since the list was read
+        stage = current.get(pk, {})
+        journey.current_step = stage.get("step")
+        journey.current_title = stage.get("title")
+        journey.current_status = stage.get("status")
+        journey.overdue_items = overdue.get(pk, 0)
+        journey.failed_reminders = failed.get(pk, 0)
+        reasons = {
+            missing.code
+            for missing in missing_tests(
+                journey, tests=tests.get(pk, []), appointments=appointments.get(pk, [])
+            )
+        }
+        journey.tests_unscheduled = readiness.UNSCHEDULED in reasons
+        journey.tests_uncleared = bool(reasons & {readiness.NO_RESULT, readiness.NEEDS_REVIEW})
+        journey.gate_blocked = bool(reasons)
+        page.append(journey)
+    return page
+
+
+def _current_stages(ids):
+    """Each journey's first stage not done or skipped."""
+    current = {}
+    stages = (
+        Stage.objects.filter(journey_id__in=ids)
+        .exclude(status__in=[StageStatus.DONE, StageStatus.SKIPPED])
+        .order_by("journey_id", "position")
+        .values("journey_id", "step", "title", "status")
+    )
+    for stage in stages:
+        current.setdefault(stage["journey_id"], stage)
+    return current
+
+
+def _counts(ids, today):
+    """Overdue checklist items and failed reminders per journey, in one query."""
+    overdue = (
+        _overdue_items(today)
+        .filter(journey_id__in=ids)
+        .annotate(kind=Value("overdue"))
+        .values("journey_id", "kind")
+        .annotate(n=Count("pk"))
+    )
+    failed = (
+        _failed_reminders()
+        .filter(journey_id__in=ids)
+        .annotate(kind=Value("failed"))
+        .values("journey_id", "kind")
+        .annotate(n=Count("pk"))
+    )
+    counts = {"overdue": {}, "failed": {}}
+    # order_by() on the union too, or the first model's Meta ordering applies to it.
+    for row in overdue.order_by().union(failed.order_by(), all=True).order_by():
+        counts[row["kind"]][row["journey_id"]] = row["n"]
+    return counts["overdue"], counts["failed"]
+
+
+# What readiness.missing_tests reads of a test and of an appointment: plain tuples, as a
+# page holds hundreds of them and model instances cost more than the queries.
+_Test = namedtuple("_Test", "pk name validity_days")
+_Booked = namedtuple("_Booked", "kind test_type_id status result starts_at")
+
+
+def _preop(ids):
+    """Each journey's required tests and its pre-op appointments that still count."""
+    tests, appointments = {}, {}
+    required = Journey.required_tests.through.objects.filter(journey_id__in=ids).values_list(
+        "journey_id", "preoptesttype_id", "preoptesttype__name", "preoptesttype__validity_days"
+    )
+    for journey_id, *test in required:
+        tests.setdefault(journey_id, []).append(_Test(*test))
+    booked = (
+        Appointment.objects.filter(journey_id__in=ids, kind=AppointmentKind.PREOP_TEST)
+        .exclude(status=AppointmentStatus.CANCELLED)
+        .order_by()
+        .values_list("journey_id", *_Booked._fields)
+    )
+    for journey_id, *appointment in booked:
+        appointments.setdefault(journey_id, []).append(_Booked(*appointment))
+    return tests, appointments
+
+
+def _step_order():
+    # The ten steps' own order: positions differ between procedures that skip a step.
+    return Case(*(When(current_step=step, then=n) for n, step in enumerate(Step.values)))
 
 
 def _current_stage():
@@ -88,14 +203,28 @@ def _current_stage():
     )
 
 
+def _current_stage_field(name):
+    return Subquery(_current_stage().order_by("position").values(name)[:1])
+
+
 def _count(queryset):
     # A correlated COUNT per journey; Coalesce turns "no rows" into 0.
     counted = queryset.order_by().values("journey").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def _flags(today, validity_days):
-    current = _current_stage().order_by("position")
+def _overdue_items(today):
+    return ChecklistItem.objects.filter(done_at__isnull=True, due_date__lt=today).exclude(
+        stage__status=StageStatus.SKIPPED
+    )
+
+
+def _failed_reminders():
+    return Reminder.objects.filter(status=ReminderStatus.FAILED)
+
+
+def _preop_conditions(validity_days):
+    """Exists() for each pre-op flag, as journeys/readiness.py decides them."""
     required = Journey.required_tests.through.objects.filter(journey_id=OuterRef("pk"))
     # A required test's appointments that still count: not cancelled (readiness.py).
     live = Appointment.objects.filter(
@@ -105,20 +234,36 @@ def _flags(today, validity_days):
     ).exclude(status=AppointmentStatus.CANCELLED)
     cleared = live.filter(result=PreopResult.CLEARED)
     return {
-        "current_step": Subquery(current.values("step")[:1]),
-        "current_title": Subquery(current.values("title")[:1]),
-        "current_status": Subquery(current.values("status")[:1]),
-        "overdue_items": _count(
-            ChecklistItem.objects.filter(
-                journey=OuterRef("pk"), done_at__isnull=True, due_date__lt=today
-            ).exclude(stage__status=StageStatus.SKIPPED)
-        ),
-        "failed_reminders": _count(
-            Reminder.objects.filter(journey=OuterRef("pk"), status=ReminderStatus.FAILED)
-        ),
         "tests_unscheduled": Exists(required.filter(~Exists(live))),
         "tests_uncleared": Exists(required.filter(Exists(live), ~Exists(cleared))),
         "gate_blocked": Exists(required.filter(~Exists(cleared.filter(_valid(validity_days))))),
+    }
+
+
+def _flag_condition(flag, today, validity_days):
+    """What a flag filter asks of a journey, as an expression `filter()` takes.
+
+    Exists() rather than a count compared with zero: the database can stop at the
+    first row, or turn it into one join over the clinic's journeys.
+    """
+    if flag == "overdue":
+        return Exists(_overdue_items(today).filter(journey=OuterRef("pk")))
+    if flag == "failed_reminders":
+        return Exists(_failed_reminders().filter(journey=OuterRef("pk")))
+    preop = _preop_conditions(validity_days)
+    if flag == "gate_open":
+        return ~preop["gate_blocked"]
+    return preop[flag]
+
+
+def _flags(today, validity_days):
+    return {
+        "current_step": _current_stage_field("step"),
+        "current_title": _current_stage_field("title"),
+        "current_status": _current_stage_field("status"),
+        "overdue_items": _count(_overdue_items(today).filter(journey=OuterRef("pk"))),
+        "failed_reminders": _count(_failed_reminders().filter(journey=OuterRef("pk"))),
+        **_preop_conditions(validity_days),
     }
 
 
@@ -162,8 +307,6 @@ def _filter_q(filters, zone):
     if filters.get("surgery_to"):
         end = filters["surgery_to"] + timedelta(days=1)
         q &= Q(surgery_at__lt=datetime.combine(end, time.min, tzinfo=zone))
-    if filters.get("flag"):
-        q &= FLAGS[filters["flag"]][1]
     if filters.get("date_of_birth"):
         q &= Q(patient__date_of_birth=filters["date_of_birth"])
     if filters.get("name"):

@@ -22,7 +22,7 @@ from journeys.models import (
 )
 from journeys.readiness import missing_tests
 from journeys.transitions import stage_complete
-from journeys.worklist import worklist_journeys
+from journeys.worklist import page_with_flags, with_flags, worklist_journeys
 from tests.conftest import make_user
 
 WORKLIST = reverse("journeys:staff-worklist")
@@ -135,11 +135,26 @@ def test_the_worklist_flags_agree_with_the_readiness_gate(journey, nurse, setup)
     journey.refresh_from_db()
     reasons = {m.reason for m in missing_tests(journey)}
 
-    row = worklist_journeys(nurse, today=timezone.localdate()).get(pk=journey.pk)
+    today = timezone.localdate()
+    # The flags shown on a page, the same flags for an export, and what each filter
+    # selects: all three must say what the gate says.
+    (shown,) = page_with_flags([journey.pk], today=today)
+    exported = with_flags(worklist_journeys(nurse, today=today), nurse, today=today).get(
+        pk=journey.pk
+    )
 
-    assert row.gate_blocked == bool(reasons)
-    assert row.tests_unscheduled == ("not scheduled" in reasons)
-    assert row.tests_uncleared == bool(reasons & {"no result yet", "result needs review"})
+    def selected(flag):
+        filtered = worklist_journeys(nurse, today=today, filters={"flag": flag})
+        return filtered.filter(pk=journey.pk).exists()
+
+    for row in (shown, exported):
+        assert row.gate_blocked == bool(reasons)
+        assert row.tests_unscheduled == ("not scheduled" in reasons)
+        assert row.tests_uncleared == bool(reasons & {"no result yet", "result needs review"})
+    assert selected("gate_blocked") == bool(reasons)
+    assert selected("gate_open") == (not reasons)
+    assert selected("tests_unscheduled") == ("not scheduled" in reasons)
+    assert selected("tests_uncleared") == bool(reasons & {"no result yet", "result needs review"})
 
 
 def test_filter_by_current_step(nurse_client, journey, stranger_journey, nurse):

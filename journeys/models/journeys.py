@@ -102,6 +102,15 @@ class Stage(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["journey", "step"], name="unique_step_per_journey")
         ]
+        indexes = [
+            # A journey's current step is its first open stage: the worklist reads it
+            # for every journey it filters or sorts by step.
+            models.Index(
+                fields=["journey", "position"],
+                condition=~models.Q(status__in=[StageStatus.DONE, StageStatus.SKIPPED]),
+                name="stage_open_by_position",
+            )
+        ]
 
     def __str__(self):
         return self.title

@@ -60,7 +60,7 @@ from journeys.models import (
 )
 from journeys.notes import journey_notes, note_add
 from journeys.readiness import missing_tests
-from journeys.worklist import worklist_journeys
+from journeys.worklist import page_with_flags, with_flags, worklist_journeys
 
 PER_PAGE = 50
 ACTIONS = {
@@ -116,23 +116,27 @@ def _attempt(request, change, success):
 
 
 def _filtered(request):
-    """The filter form from the query string, and the journeys it selects (None if invalid)."""
+    """The filter form from the query string, the journeys it selects (None if invalid)
+    and the clinic's date."""
     clinic = request.user.clinic
     form = WorklistFilterForm(request.GET, clinic=clinic)
-    if not form.is_valid():
-        return form, None
     today = timezone.now().astimezone(clinic.zone).date()
-    return form, worklist_journeys(request.user, today=today, filters=form.cleaned_data)
+    if not form.is_valid():
+        return form, None, today
+    return form, worklist_journeys(request.user, today=today, filters=form.cleaned_data), today
 
 
 @care_team_required
 @require_GET
 def worklist(request):
-    form, journeys = _filtered(request)
+    form, journeys, today = _filtered(request)
     page = None
     if journeys is not None:
-        page = Paginator(journeys, PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
+        # The page's ids first, then its rows with their flags: the flags' subqueries
+        # run for these 50 rows only, however large the clinic.
+        ids = journeys.values_list("pk", flat=True)
+        page = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
+        page.object_list = page_with_flags(list(page.object_list), today=today)
         audit_journeys_listed(
             request, [(j.pk, j.patient_id) for j in page.object_list], page="worklist"
         )
@@ -142,7 +146,7 @@ def worklist(request):
 @care_team_required
 @require_GET
 def worklist_export(request):
-    form, journeys = _filtered(request)
+    form, journeys, today = _filtered(request)
     if journeys is None:
         # Back to the list with the same filters, where the form says what is wrong.
         return redirect(f"{reverse('journeys:staff-worklist')}?{request.GET.urlencode()}")
@@ -151,7 +155,7 @@ def worklist_export(request):
         request=request,
         filename=f"patients-{timezone.now().astimezone(zone):%Y-%m-%d}.csv",
         header=worklist_header(),
-        rows=worklist_rows(journeys, zone),
+        rows=worklist_rows(with_flags(journeys, request.user, today=today), zone),
         action="worklist.export",
         filters=form.describe(),
     )
