@@ -2,17 +2,29 @@
 
 1. `reminders_sweep` claims due `pending` rows, and `sending` rows whose lease has
    expired, with one compare-and-set UPDATE (plus SKIP LOCKED on PostgreSQL), keeping
-   at most REMINDER_SWEEP_BATCH in flight, and queues one `send_reminder` task per
-   claimed row after commit.
-2. `reminder_send` re-reads the row and does nothing unless its lease token still
-   matches; it writes a Delivery row, calls the channel with the row's UUID as the
-   idempotency key, then marks the reminder sent and the delivery succeeded in one
-   transaction.
+   at most REMINDER_SWEEP_BATCH in flight, and after commit queues them in chunks of
+   REMINDER_SEND_CHUNK; rows whose earlier send crashed go one to a chunk.
+2. `reminders_send` takes one chunk: it loads the rows its lease token still holds,
+   writes a Delivery row for each in one insert before any channel is called, calls
+   the channel for each with the row's UUID as the idempotency key, then marks all
+   the successes sent and their deliveries succeeded in one transaction. A failure is
+   recorded on its own row: backoff in the row's due time, or failed for staff.
+   `reminder_send` is the same for one reminder.
 3. `reminder_resend` lets the care team put a failed reminder back, once they have
    corrected what made it fail.
 
 Celery is the fast path only. A lost message or killed worker leaves the row
 `sending` until its lease expires, and the next sweep claims it again.
+
+A crash in the middle of a chunk (a killed worker, an unexpected exception, a time
+limit) leaves every row of the chunk whose success was not yet recorded `sending`:
+the rows sent before the crash go again, with the same idempotency key, once their
+lease expires (or at once, when Celery requeues the chunk's message). That is the
+contract of a single send, at-least-once with the provider deduplicating, with a
+window of up to a chunk instead of one send. Their Delivery rows stay without an
+outcome, each meaning "this send may have started". Reclaimed rows go one to a
+chunk, so a reminder that crashes its worker every time can only delay its own send
+and use up its own attempts.
 """
 
 import logging
@@ -46,7 +58,9 @@ def _claimable(now):
 
 
 def reminders_sweep(*, now=None, enqueue):
-    """Claim due rows; call `enqueue(id, token)` for each after commit. Returns claimed ids.
+    """Claim due rows; after commit call `enqueue(ids, token)` for each chunk of them.
+
+    Returns the claimed ids, in the order they were queued.
 
     At most REMINDER_SWEEP_BATCH reminders are in flight at once, counting those whose
     lease from an earlier sweep still runs: a claimed row must be sent before its lease
@@ -73,11 +87,11 @@ def reminders_sweep(*, now=None, enqueue):
             # A send that crashed (its lease ran out) goes ahead of new work: it was due
             # first, and waiting behind a whole batch would break the lease's promise.
             .order_by(F("lease_expires_at").asc(nulls_last=True), "due_at")
-            .values_list("id", flat=True)
         )
         if connection.features.has_select_for_update_skip_locked:
             candidates = candidates.select_for_update(skip_locked=True)
-        ids = list(candidates[:room])
+        rows = list(candidates.values_list("id", "status")[:room])
+        ids = [reminder_id for reminder_id, _status in rows]
         # Race: another sweep (without the lock: SQLite) may have claimed some of these
         # since we read them. A claim makes a row unclaimable (its lease runs), so
         # re-checking `_claimable` in the UPDATE lets exactly one sweep win each row.
@@ -87,11 +101,25 @@ def reminders_sweep(*, now=None, enqueue):
             lease_expires_at=now + lease,
             attempts=F("attempts") + 1,
         )
-        claimed = list(
+        won = set(
             Reminder.objects.filter(id__in=ids, lease_token=token).values_list("id", flat=True)
         )
-        transaction.on_commit(lambda: _enqueue_all(claimed, str(token), enqueue))
-    return claimed
+        chunks = _chunks([(i, status) for i, status in rows if i in won])
+        transaction.on_commit(lambda: _enqueue_all(chunks, str(token), enqueue))
+    return [reminder_id for chunk in chunks for reminder_id in chunk]
+
+
+def _chunks(claimed):
+    """Claimed (id, status before the claim) pairs as lists of ids to send together.
+
+    A row that was `sending` had its lease run out: its last send never finished (a
+    crash, a lost message), perhaps because of the row itself. It goes alone, so it
+    cannot take a chunk down with it a second time.
+    """
+    size = settings.REMINDER_SEND_CHUNK
+    crashed = [[i] for i, status in claimed if status == ReminderStatus.SENDING]
+    fresh = [i for i, status in claimed if status != ReminderStatus.SENDING]
+    return crashed + [fresh[start : start + size] for start in range(0, len(fresh), size)]
 
 
 # pg_try_advisory_xact_lock key; any constant that nothing else in the database uses.
@@ -112,10 +140,10 @@ def _only_sweep():
         return cursor.fetchone()[0]
 
 
-def _enqueue_all(claimed, token, enqueue):
-    for done, reminder_id in enumerate(claimed):
+def _enqueue_all(chunks, token, enqueue):
+    for done, chunk in enumerate(chunks):
         try:
-            enqueue(reminder_id, token)
+            enqueue(chunk, token)
         except Exception:
             # The broker is down: these rows stay claimed and their lease expiry brings
             # them back to a later sweep, so nothing is lost. Each publish to a dead
@@ -123,7 +151,7 @@ def _enqueue_all(claimed, token, enqueue):
             logger.warning(
                 "Could not queue reminders (broker unreachable); %s will be retried "
                 "when their lease expires",
-                len(claimed) - done,
+                sum(len(c) for c in chunks[done:]),
             )
             return
 
@@ -141,30 +169,88 @@ def _fail_exhausted(now, max_attempts):
 
 def reminder_send(*, reminder_id, token):
     """Send one claimed reminder if `token` still holds its lease. Returns the outcome."""
-    reminder = (
+    return reminders_send(reminder_ids=[reminder_id], token=token)[reminder_id]
+
+
+def reminders_send(*, reminder_ids, token):
+    """Send the claimed reminders whose lease `token` still holds.
+
+    Returns {id: outcome}: "sent", "sent-late" (sent, but another sweep had taken the
+    lease meanwhile), "retry", "failed", or "stale" (not sent: the lease was gone).
+    """
+    outcomes = dict.fromkeys(reminder_ids, "stale")
+    reminders = list(
         Reminder.objects.select_related("journey__patient", "journey__clinic")
-        .filter(id=reminder_id, status=ReminderStatus.SENDING, lease_token=token)
-        .first()
+        .filter(id__in=reminder_ids, status=ReminderStatus.SENDING, lease_token=token)
+        .order_by("id")
     )
-    if reminder is None:
-        return "stale"
+    if not reminders:
+        return outcomes
     now = timezone.now()
-    delivery = Delivery.objects.create(reminder=reminder, channel=reminder.channel, started_at=now)
+    # Written before any channel call, so a send that crashes still leaves its trace.
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(reminder=reminder, channel=reminder.channel, started_at=now)
+        for reminder in reminders
+    )
+    sent = []
     try:
-        provider_id = CHANNELS[reminder.channel]().send(reminder, delivery)
-    except ChannelError as exc:
-        return _record_failure(reminder, delivery, token, exc)
+        for reminder, delivery in zip(reminders, deliveries, strict=True):
+            try:
+                provider_id = CHANNELS[reminder.channel]().send(reminder, delivery)
+            except ChannelError as exc:
+                outcomes[reminder.pk] = _record_failure(reminder, delivery, token, exc)
+            else:
+                sent.append((reminder, delivery, provider_id))
+    finally:
+        # Also when a send raised something else or the time limit struck: what went
+        # out before it is recorded, and the rest waits for its lease.
+        outcomes.update(_record_sent(sent, token))
+    return outcomes
+
+
+def _record_sent(sent, token):
+    """Mark the sent reminders sent and their deliveries succeeded: one transaction."""
+    if not sent:
+        return {}
+    now = timezone.now()
+    ids = [reminder.pk for reminder, _delivery, _provider_id in sent]
     with transaction.atomic():
-        won = Reminder.objects.filter(
-            id=reminder.pk, status=ReminderStatus.SENDING, lease_token=token
-        ).update(
-            status=ReminderStatus.SENT, sent_at=timezone.now(), lease_token=None, last_error=""
+        # Locked, so no sweep claims one of them between this read and the write.
+        won = set(
+            Reminder.objects.select_for_update()
+            .filter(id__in=ids, status=ReminderStatus.SENDING, lease_token=token)
+            .values_list("id", flat=True)
         )
-        delivery.finished_at = timezone.now()
+        Reminder.objects.filter(
+            id__in=won, status=ReminderStatus.SENDING, lease_token=token
+        ).update(status=ReminderStatus.SENT, sent_at=now, lease_token=None, last_error="")
+        _finish_deliveries(sent, now)
+    return {i: "sent" if i in won else "sent-late" for i in ids}
+
+
+def _finish_deliveries(sent, now):
+    """Mark the deliveries succeeded, with the provider's message ids, in one UPDATE."""
+    for _reminder, delivery, provider_id in sent:
+        delivery.finished_at = now
         delivery.succeeded = True
         delivery.provider_message_id = provider_id or ""
-        delivery.save(update_fields=["finished_at", "succeeded", "provider_message_id"])
-    return "sent" if won else "sent-late"
+    deliveries = [delivery for _reminder, delivery, _provider_id in sent]
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(
+            deliveries, ["finished_at", "succeeded", "provider_message_id"]
+        )
+        return
+    # bulk_update's CASE WHEN per row costs more than all the rest of a chunk; one
+    # UPDATE joined to arrays of ids and message ids costs next to nothing.
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET finished_at = %s, succeeded = true, "  # noqa: S608
+            "provider_message_id = sent.message_id "
+            "FROM unnest(%s::bigint[], %s::text[]) AS sent(id, message_id) "
+            f"WHERE {table}.id = sent.id",
+            [now, [d.pk for d in deliveries], [d.provider_message_id for d in deliveries]],
+        )
 
 
 def _record_failure(reminder, delivery, token, exc):

@@ -201,6 +201,14 @@ REMINDER_MAX_ATTEMPTS = env.int("REMINDER_MAX_ATTEMPTS", default=5)
 # Most reminders in flight (claimed, lease running) at once; keep it below what the
 # workers send in one lease, or queued rows outlive their lease and are claimed again.
 REMINDER_SWEEP_BATCH = env.int("REMINDER_SWEEP_BATCH", default=500)
+# Reminders one send task takes: one insert, one commit of outcomes and one task's
+# overhead for the lot. A crash mid-chunk sends up to this many again (same idempotency
+# key), and the slowest channel must send this many well within task_soft_time_limit.
+REMINDER_SEND_CHUNK = env.int("REMINDER_SEND_CHUNK", default=50)
+# Seconds a Celery worker process keeps its database connection across tasks, checked
+# before each task uses it (spinecare/celery.py); 0 opens one per task. Web processes
+# follow DATABASE_CONN_MAX_AGE.
+WORKER_CONN_MAX_AGE = env.int("WORKER_CONN_MAX_AGE", default=300)
 # A static schedule (no django-celery-beat): clinic-local times are computed by the
 # planner with zoneinfo, so no crontab here ever meets a daylight-saving change.
 CELERY_BEAT_SCHEDULE = {

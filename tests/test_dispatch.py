@@ -12,14 +12,17 @@ from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from journeys.channels import CHANNELS
+from journeys.channels.sms import SMSChannel
 from journeys.dispatch import (
     SWEEP_LOCK,
     backoff,
     reminder_resend,
     reminder_send,
+    reminders_send,
     reminders_sweep,
 )
-from journeys.models import AuditEvent, Channel, Reminder, ReminderStatus, User
+from journeys.models import AuditEvent, Channel, Delivery, Reminder, ReminderStatus, User
 from tests.fakes.sms_provider import API_KEY, FakeSMSProvider
 
 
@@ -58,16 +61,21 @@ def due_sms(journey, n=1, *, prefix="test:sms", due_at=None, **fields):
 
 
 class Queue:
-    """Stands in for Celery: records what the sweep queues."""
+    """Stands in for Celery: records what the sweep queues, one call per chunk."""
 
     def __init__(self, fail=False):
         self.fail = fail
         self.calls = []
 
-    def __call__(self, reminder_id, token):
-        self.calls.append((reminder_id, token))
+    def __call__(self, reminder_ids, token):
+        self.calls.append((reminder_ids, token))
         if self.fail:
             raise ConnectionError("broker down")
+
+    @property
+    def queued(self):
+        """(id, token) of every reminder queued, in order."""
+        return [(i, token) for ids, token in self.calls for i in ids]
 
 
 def sweep(django_capture_on_commit_callbacks, queue, **kwargs):
@@ -90,7 +98,7 @@ def test_a_sweep_claims_each_due_row_once_with_a_lease_and_queues_it_after_commi
     rows = Reminder.objects.filter(pk__in=claimed)
     assert {r.status for r in rows} == {ReminderStatus.SENDING}
     assert {r.attempts for r in rows} == {1}
-    assert sorted(queue.calls) == sorted((r.pk, str(r.lease_token)) for r in rows)
+    assert sorted(queue.queued) == sorted((r.pk, str(r.lease_token)) for r in rows)
     lease = timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
     assert all(r.lease_expires_at > timezone.now() + lease - timedelta(minutes=1) for r in rows)
     assert Reminder.objects.get(pk=later.pk).status == ReminderStatus.PENDING
@@ -167,7 +175,8 @@ def test_with_the_broker_down_the_sweep_stops_queueing_and_the_lease_brings_rows
     up = Queue()
     reclaimed = sweep(django_capture_on_commit_callbacks, up, now=after_lease)
     assert sorted(reclaimed) == sorted(r.pk for r in due)
-    assert len(up.calls) == 5
+    # Their sends never finished, perhaps because of one of them: each goes alone.
+    assert sorted(up.calls) == sorted(([r.pk], up.calls[0][1]) for r in due)
 
 
 def test_a_claimed_sms_reminder_is_sent_with_its_uuid_and_recorded(
@@ -176,7 +185,7 @@ def test_a_claimed_sms_reminder_is_sent_with_its_uuid_and_recorded(
     [reminder] = due_sms(quiet_journey)
     queue = Queue()
     sweep(django_capture_on_commit_callbacks, queue)
-    [(reminder_id, token)] = queue.calls
+    [([reminder_id], token)] = queue.calls
 
     outcome = reminder_send(reminder_id=reminder_id, token=token)
 
@@ -266,6 +275,141 @@ def test_a_reminder_that_kills_its_worker_every_time_ends_failed_not_in_a_loop(
     assert reminder.attempts == settings.REMINDER_MAX_ATTEMPTS
     assert reminder.last_error == f"Gave up after {settings.REMINDER_MAX_ATTEMPTS} attempts."
     assert reminder.lease_token is None
+
+
+def test_a_sweep_queues_its_claims_in_chunks_of_the_send_chunk_setting(
+    quiet_journey, django_capture_on_commit_callbacks, settings
+):
+    settings.REMINDER_SEND_CHUNK = 4
+    due = due_sms(quiet_journey, 10)
+    queue = Queue()
+
+    claimed = sweep(django_capture_on_commit_callbacks, queue)
+
+    assert [len(ids) for ids, _token in queue.calls] == [4, 4, 2]  # ceil(10 / 4) tasks
+    assert len({token for _ids, token in queue.calls}) == 1
+    assert sorted(i for i, _token in queue.queued) == sorted(r.pk for r in due)
+    assert [i for i, _token in queue.queued] == claimed
+
+
+def claim_chunk(journey, n, django_capture_on_commit_callbacks):
+    """`n` due texts claimed by one sweep: (their ids in send order, the lease token)."""
+    due_sms(journey, n)
+    queue = Queue()
+    sweep(django_capture_on_commit_callbacks, queue)
+    [(ids, token)] = queue.calls
+    return sorted(ids), token
+
+
+def test_a_chunk_sends_each_reminder_with_its_own_key_and_records_them_all(
+    quiet_journey, provider, django_capture_on_commit_callbacks
+):
+    ids, token = claim_chunk(quiet_journey, 3, django_capture_on_commit_callbacks)
+
+    outcomes = reminders_send(reminder_ids=ids, token=token)
+
+    assert outcomes == dict.fromkeys(ids, "sent")
+    rows = Reminder.objects.filter(pk__in=ids)
+    assert {(r.status, r.lease_token) for r in rows} == {(ReminderStatus.SENT, None)}
+    assert sorted(r.key for r in provider.requests) == sorted(str(r.uuid) for r in rows)
+    for reminder in rows:
+        delivery = reminder.deliveries.get()
+        assert delivery.succeeded is True
+        assert delivery.provider_message_id == provider.messages[str(reminder.uuid)].id
+
+
+def test_in_a_chunk_a_transient_failure_backs_off_and_the_others_are_sent(
+    quiet_journey, provider, django_capture_on_commit_callbacks
+):
+    first, *others = ids = claim_chunk(quiet_journey, 3, django_capture_on_commit_callbacks)[0]
+    token = str(Reminder.objects.get(pk=first).lease_token)
+    provider.fail_next("500")  # the chunk sends in id order: the first one fails
+    before = timezone.now()
+
+    outcomes = reminders_send(reminder_ids=ids, token=token)
+
+    assert outcomes == {first: "retry", **dict.fromkeys(others, "sent")}
+    failed = Reminder.objects.get(pk=first)
+    assert (failed.status, failed.lease_token) == (ReminderStatus.PENDING, None)
+    assert failed.due_at >= before + backoff(1)
+    assert failed.last_error == "SMS provider error (HTTP 500)."
+    assert failed.deliveries.get().succeeded is False
+    assert set(Reminder.objects.filter(pk__in=others).values_list("status", flat=True)) == {
+        ReminderStatus.SENT
+    }
+    assert set(provider.messages) == {
+        str(u) for u in Reminder.objects.filter(pk__in=others).values_list("uuid", flat=True)
+    }
+
+
+def test_a_chunk_skips_a_row_whose_lease_another_sweep_has_taken(
+    quiet_journey, provider, django_capture_on_commit_callbacks, settings
+):
+    ids, token = claim_chunk(quiet_journey, 3, django_capture_on_commit_callbacks)
+    taken = ids[1]
+    # Its lease ran out before this chunk's message arrived, and a sweep claimed it again.
+    Reminder.objects.filter(pk=taken).update(lease_expires_at=timezone.now())
+    assert sweep(django_capture_on_commit_callbacks, Queue()) == [taken]
+
+    outcomes = reminders_send(reminder_ids=ids, token=token)
+
+    assert outcomes[taken] == "stale"
+    assert [outcomes[i] for i in ids if i != taken] == ["sent", "sent"]
+    row = Reminder.objects.get(pk=taken)
+    assert row.status == ReminderStatus.SENDING
+    assert row.lease_token != token
+    assert row.deliveries.count() == 0
+    assert str(row.uuid) not in {r.key for r in provider.requests}
+
+
+def test_a_chunk_costs_the_same_queries_whatever_its_size(
+    quiet_journey, provider, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    n = 40
+    ids, token = claim_chunk(quiet_journey, n, django_capture_on_commit_callbacks)
+    small, large = ids[:2], ids[2:]
+
+    # Load, insert the deliveries, then lock, mark sent and update the deliveries in one
+    # transaction (two more lines here: the savepoint inside the test's transaction).
+    with django_assert_max_num_queries(7) as queries_small:
+        reminders_send(reminder_ids=small, token=token)
+    with django_assert_max_num_queries(7) as queries_large:
+        outcomes = reminders_send(reminder_ids=large, token=token)
+
+    assert set(outcomes.values()) == {"sent"}
+    assert len(queries_large) == len(queries_small)
+
+
+def test_a_crash_mid_chunk_records_what_went_out_and_leaves_the_rest_to_their_lease(
+    quiet_journey, provider, django_capture_on_commit_callbacks, settings, monkeypatch
+):
+    ids, token = claim_chunk(quiet_journey, 3, django_capture_on_commit_callbacks)
+    sent, crashing, untried = ids
+
+    class CrashingChannel(SMSChannel):
+        def send(self, reminder, delivery):
+            if reminder.pk == crashing:
+                raise RuntimeError("a bug, not the provider's answer")
+            return super().send(reminder, delivery)
+
+    monkeypatch.setitem(CHANNELS, Channel.SMS, CrashingChannel)
+
+    with pytest.raises(RuntimeError):
+        reminders_send(reminder_ids=ids, token=token)
+
+    assert Reminder.objects.get(pk=sent).status == ReminderStatus.SENT
+    rest = Reminder.objects.filter(pk__in=[crashing, untried])
+    assert {(r.status, str(r.lease_token)) for r in rest} == {(ReminderStatus.SENDING, token)}
+    # Their deliveries were written before the channel was called; no outcome came.
+    unfinished = Delivery.objects.filter(reminder__in=rest)
+    assert [(d.succeeded, d.finished_at) for d in unfinished] == [(None, None)] * 2
+
+    # When their lease runs out, each comes back alone: the crashing one cannot stop
+    # the other a second time.
+    after_lease = timezone.now() + timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)
+    queue = Queue()
+    sweep(django_capture_on_commit_callbacks, queue, now=after_lease)
+    assert sorted(ids for ids, _token in queue.calls) == [[crashing], [untried]]
 
 
 def test_staff_correct_the_number_and_resend_a_failed_reminder(
