@@ -20,8 +20,9 @@ class JourneyPage:
     def items_for(self, stage):
         return [i for i in self.items if i.stage_id == stage.pk]
 
-    @property
+    @cached_property
     def next(self):
+        # Asked for by the view and again by stage_rows: computed once per page.
         return next_step(
             self.journey, stages=self.stages, items=self.items, appointments=self.appointments
         )

@@ -98,6 +98,8 @@ def _seeding(results):
     rows = [
         (
             f"{b.n:,}",
+            f"{b.clinics:,}",
+            f"{b.clinic_n:,}",
             f"{b.seconds:.1f}",
             f"{b.n / b.seconds:,.0f}" if b.seconds else "",
         )
@@ -105,9 +107,22 @@ def _seeding(results):
     ]
     return (
         "## 1. Data: seeding\n\n"
-        + table(["patients (N)", "seconds", "patients per second"], rows)
+        + table(
+            [
+                "patients (N)",
+                "clinics",
+                "patients in the measured clinic",
+                "seconds",
+                "patients per second",
+            ],
+            rows,
+        )
         + (
-            "\n\nEach patient: an account, a journey copied from one of the clinic's five "
+            "\n\nOne installation for a health system: each round's N patients go to new "
+            "clinics of at most the clinic size (`--clinic-size`), each with its own "
+            "procedures, care team and calendar; the pages are measured in the first of "
+            "them while the database holds every round's clinics. "
+            "Each patient: an account, a journey copied from one of the clinic's five "
             "procedures (stages, checklist items), the history of finished steps, consultation, "
             "pre-op tests, surgery, follow-ups and therapy sessions, medicines from the "
             "formulary, an audit entry and every planned reminder (journeys/bulk.py, "

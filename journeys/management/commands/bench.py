@@ -31,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--n", type=positive_list, default=[1000, 10000], help="patients, e.g. 1000,10000"
         )
+        parser.add_argument(
+            "--clinic-size",
+            type=int,
+            default=seeding.CLINIC_SIZE,
+            help="patients per clinic; the N patients fill as many clinics as it takes",
+        )
         parser.add_argument("--users", type=positive_list, default=[1, 10, 50])
         parser.add_argument(
             "--duration", type=int, default=10, help="seconds of load per page and user count"
@@ -55,6 +61,8 @@ class Command(BaseCommand):
         parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
 
     def handle(self, *args, **options):
+        if options["clinic_size"] < 1:
+            raise CommandError("--clinic-size must be at least 1.")
         if options["duration"] < 2:
             # locust keeps nothing of a run shorter than its own start-up.
             raise CommandError("--duration must be at least 2 seconds.")
@@ -104,7 +112,7 @@ class Command(BaseCommand):
         largest = None
         for n in sorted(options["n"]):
             self.stderr.write(f"Seeding {n:,} patients…")
-            bench = seeding.seed_clinic(n)
+            bench = seeding.seed_installation(n, clinic_size=options["clinic_size"])
             results.seeding.append(bench)
             results.queries[n] = queries.count_queries(bench)
             largest = bench
