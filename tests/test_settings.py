@@ -127,3 +127,12 @@ def test_celery_is_configured_not_to_lose_or_loop_on_reminders():
     visibility = conf.broker_transport_options.get("visibility_timeout", 3600)
     assert conf.task_time_limit < visibility
     assert "sweep-due-reminders" in conf.beat_schedule
+
+
+def test_production_web_processes_keep_their_database_connection_and_check_it():
+    conn = "settings.DATABASES['default']"
+    expression = f"{conn}['CONN_MAX_AGE'], {conn}['CONN_HEALTH_CHECKS']"
+    assert settings_value(expression, **production_env()) == "60 True"
+    assert settings_value(expression, **production_env(DATABASE_CONN_MAX_AGE="0")) == "0 True"
+    # The demo and the tests open one per request, as Django does by default.
+    assert settings_value(f"{conn}['CONN_MAX_AGE']") == "0"
