@@ -35,3 +35,26 @@ def test_every_action_the_app_records_has_plain_words_for_the_patient():
 
     assert recorded, "no audit actions found"
     assert recorded - set(ACTION_LABELS) == set()
+
+
+FIELDS = ("actor", "action", "patient", "object_type", "object_id", "ip_address", "detail")
+
+
+def test_a_list_page_records_each_patient_shown_once_as_a_single_view_would(
+    journey, stranger_journey, nurse, rf
+):
+    from journeys.audit import audit_journey_view, audit_journeys_listed
+
+    request = rf.get("/", REMOTE_ADDR="203.0.113.9")
+    request.user = nurse
+    shown = [(journey.pk, journey.patient_id), (stranger_journey.pk, stranger_journey.patient_id)]
+    last = AuditEvent.objects.order_by("id").last().pk
+
+    audit_journeys_listed(request, [*shown, shown[0]], page="calendar")
+    listed = list(AuditEvent.objects.filter(pk__gt=last).order_by("id").values(*FIELDS))
+    single = audit_journey_view(request, journey, page="calendar")
+
+    assert len(listed) == 2  # the repeat is written once
+    by_patient = {row["patient"]: row for row in listed}
+    assert set(by_patient) == {journey.patient_id, stranger_journey.patient_id}
+    assert by_patient[journey.patient_id] == AuditEvent.objects.values(*FIELDS).get(pk=single.pk)
