@@ -281,8 +281,12 @@ def _engine(results):
     if kills:
         parts.append(
             "A killed outbox worker's claimed rows stay `sending` until their lease expires, "
-            "then the next sweep claims them again: late, not lost; the send that was under "
-            "way may go twice. A killed worker's ETA tasks were already reserved by it and sit "
+            "then the next sweep claims them again, one to a task: late, not lost. The chunk "
+            "that was being sent (REMINDER_SEND_CHUNK reminders) had made its calls but not "
+            "recorded them, so they go again: those are the duplicated calls above, each with "
+            "the reminder's own idempotency key, which a provider uses to deliver it once "
+            "(tests/test_reliability.py checks that against a provider that honours it). "
+            "A killed worker's ETA tasks were already reserved by it and sit "
             "unacknowledged in Redis until the broker's visibility timeout (3,600 s here) "
             "gives them to another worker: within the run they are never sent, and nothing "
             "in the database asks for them."

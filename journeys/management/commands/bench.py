@@ -5,6 +5,7 @@ It writes thousands of patients, so it refuses a database whose name does not sa
 is for benchmarks (or tests).
 """
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -100,8 +101,12 @@ class Command(BaseCommand):
             "reminder sweep batch": settings.REMINDER_SWEEP_BATCH,
             "lease in the kill runs (s)": engine.KILL_LEASE_SECONDS,
             "time limit of a dispatch run (s)": options["dispatch_timeout"],
-            # gunicorn and the workers inherit it; production's default is 0.
-            "DATABASE_CONN_MAX_AGE": settings.DATABASES["default"]["CONN_MAX_AGE"],
+            # gunicorn runs with production settings: their default unless the
+            # environment says otherwise.
+            "web DATABASE_CONN_MAX_AGE (s)": os.environ.get("DATABASE_CONN_MAX_AGE")
+            or "60 (production default)",
+            "worker WORKER_CONN_MAX_AGE (s)": settings.WORKER_CONN_MAX_AGE,
+            "reminders per send task": settings.REMINDER_SEND_CHUNK,
         }
         env = load.production_env(
             database_url=database_url(connection.settings_dict),
