@@ -106,28 +106,26 @@ ROW_FIELDS = (
 )
 
 
-def page_with_flags(ids, *, today):
-    """The journeys of one page (a list of ids) with their flags, in the same order.
+def page_rows(journeys):
+    """`journeys` (a worklist_journeys queryset) loading only what a row shows: building
+    whole journeys and users cost more than reading them."""
+    return journeys.only(*ROW_FIELDS)
+
+
+def page_with_flags(journeys, *, today):
+    """The journeys of one page (a list, in order) with their flags set on each.
 
     A few plain queries for these rows only, whatever the clinic's size, and the pre-op
     flags decided by journeys/readiness.py itself. The same flags as `with_flags`
     (tests/test_worklist.py checks they agree); annotating the page instead costs more
     to compile than to run.
     """
-    journeys = (
-        Journey.objects.filter(pk__in=ids)
-        .select_related("patient", "surgeon")
-        # What a row shows: building 150 whole journeys and users cost more than reading them.
-        .only(*ROW_FIELDS)
-        .in_bulk()
-    )
+    ids = [journey.pk for journey in journeys]
     current = _current_stages(ids)
     overdue, failed = _counts(ids, today)
     tests, appointments = _preop(ids)
-    page = []
-    for pk in ids:
-        if (journey := journeys.get(pk)) is None:
-            continue  # closed or removed since the list was read
+    for journey in journeys:
+        pk = journey.pk
         stage = current.get(pk, {})
         journey.current_step = stage.get("step")
         journey.current_title = stage.get("title")
@@ -143,8 +141,7 @@ def page_with_flags(ids, *, today):
         journey.tests_unscheduled = readiness.UNSCHEDULED in reasons
         journey.tests_uncleared = bool(reasons & {readiness.NO_RESULT, readiness.NEEDS_REVIEW})
         journey.gate_blocked = bool(reasons)
-        page.append(journey)
-    return page
+    return journeys
 
 
 def _current_stages(ids):

@@ -60,7 +60,7 @@ from journeys.models import (
 )
 from journeys.notes import journey_notes, note_add
 from journeys.readiness import missing_tests
-from journeys.worklist import page_with_flags, with_flags, worklist_journeys
+from journeys.worklist import page_rows, page_with_flags, with_flags, worklist_journeys
 
 PER_PAGE = 50
 ACTIONS = {
@@ -132,10 +132,9 @@ def worklist(request):
     form, journeys, today = _filtered(request)
     page = None
     if journeys is not None:
-        # The page's ids first, then its rows with their flags: the flags' subqueries
-        # run for these 50 rows only, however large the clinic.
-        ids = journeys.values_list("pk", flat=True)
-        page = Paginator(ids, PER_PAGE).get_page(request.GET.get("page"))
+        # The page's rows first, then their flags: the flags' queries run for these 50
+        # rows only, however large the clinic.
+        page = Paginator(page_rows(journeys), PER_PAGE).get_page(request.GET.get("page"))
         page.object_list = page_with_flags(list(page.object_list), today=today)
         audit_journeys_listed(
             request, [(j.pk, j.patient_id) for j in page.object_list], page="worklist"
