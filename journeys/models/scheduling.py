@@ -58,7 +58,12 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
-        indexes = [models.Index(fields=["journey", "starts_at"])]
+        indexes = [
+            models.Index(fields=["journey", "starts_at"]),
+            # The clinic calendar and the day's export ask for one day's appointments:
+            # without this, every journey of the clinic is probed for that day.
+            models.Index(fields=["starts_at"], name="appointment_by_start"),
+        ]
 
     def __str__(self):
         label = self.test_type.name if self.test_type_id else self.get_kind_display()

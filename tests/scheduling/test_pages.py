@@ -1,7 +1,7 @@
 """The coordinator's scheduling pages: one patient's bookings, the calendar, the worklist."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -294,6 +294,54 @@ def test_the_calendar_shows_no_other_clinics_appointments(
     ).content.decode()
 
     assert other_clinic_journey.patient.full_name not in page
+
+
+def test_the_calendar_links_each_entry_to_its_patients_bookings_and_its_appointment(
+    coordinator_client, journey, mri, coordinator
+):
+    test = book_test(journey, mri, coordinator, at(29, 13))
+
+    page = coordinator_client.get(
+        url("coordinator-calendar"), {"date": "2027-03-29"}
+    ).content.decode()
+
+    # The test has a page of its own; the surgery, set only as a date, has none.
+    assert f'<a href="{url("appointment", journey.pk, test.pk)}">MRI lumbar spine</a>' in page
+    assert page.count(f'<a href="{url("schedule", journey.pk)}">Pat Patient</a>') == 2
+    assert "<td>Surgery</td>" in page
+
+
+def test_an_appointment_across_the_spring_forward_ends_at_its_real_time(
+    coordinator_client, journey, mri, coordinator
+):
+    # 01:30 PST plus one hour is 03:30 PDT: at 02:00 the clocks jump to 03:00.
+    start = at(14, 1, 30)
+    preop_test_schedule(
+        journey=journey,
+        test_type=mri,
+        starts_at=start,
+        ends_at=start.astimezone(UTC) + timedelta(hours=1),
+        by=coordinator,
+    )
+
+    page = coordinator_client.get(
+        url("coordinator-calendar"), {"date": "2027-03-14"}
+    ).content.decode()
+
+    assert "01:30–03:30" in page
+
+
+def test_appointments_at_the_same_time_and_place_are_listed_in_booking_order(
+    coordinator_client, journey, mri, coordinator, clinic
+):
+    crowd(clinic, coordinator, 1)  # Crowd 0: a test at 08:00 in the Lab.
+    book_test(journey, mri, coordinator, at(2, 8), location=clinic.locations.get(name="Lab"))
+
+    page = coordinator_client.get(
+        url("coordinator-calendar"), {"date": "2027-03-02"}
+    ).content.decode()
+
+    assert page.index("Crowd 0") < page.index("Pat Patient")
 
 
 def test_the_calendar_runs_the_same_queries_for_many_appointments(
