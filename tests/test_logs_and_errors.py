@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 from django.views.defaults import page_not_found, server_error
 
-from journeys.dispatch import reminder_send, reminders_sweep
+from journeys.dispatch import reminders_send, reminders_sweep
 from journeys.transitions import stage_complete
 
 
@@ -22,9 +22,9 @@ def test_a_working_day_writes_no_patient_data_to_the_logs(
     stage_complete(stage=journey.stages.first(), by=nurse)
     claimed = []
     with django_capture_on_commit_callbacks(execute=True):
-        reminders_sweep(enqueue=lambda rid, token: claimed.append((rid, token)))
-    for reminder_id, token in claimed:
-        reminder_send(reminder_id=reminder_id, token=token)
+        reminders_sweep(enqueue=lambda ids, token: claimed.append((ids, token)))
+    for reminder_ids, token in claimed:
+        reminders_send(reminder_ids=reminder_ids, token=token)
 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert claimed and "failed" in logged, logged
