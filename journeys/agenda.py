@@ -12,15 +12,12 @@ from datetime import datetime, time, timedelta
 from itertools import groupby
 
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from journeys.models import Appointment, AppointmentKind, AppointmentStatus, Journey, JourneyStatus
+from journeys.page_text import choice_labels, url_format
 
 WEEK = 7
-# Stand-ins for ids while reversing a link once a page: digits, as <int:> wants, and far
-# from any real id.
-_MARK = 987_654_321_000
 
 
 @dataclass(frozen=True)
@@ -80,27 +77,9 @@ def week_start(day):
     return day - timedelta(days=day.weekday())
 
 
-def _url_format(name, arity):
-    """`name`'s URL as a str.format() template of its `arity` integer arguments.
-
-    One reverse() a page instead of two an entry: reverse() looks up the resolver,
-    script prefix and language every time, and was almost half of rendering a day.
-    """
-    marks = [str(_MARK + n) for n in range(arity)]
-    url = reverse(name, args=marks)
-    for n, mark in enumerate(marks):
-        url = url.replace(mark, f"{{{n}}}")
-    return url
-
-
-def _labels(choices):
-    """Each choice's label in the request's language: translated once a page, not a row."""
-    return {value: str(label) for value, label in choices.choices}
-
-
 def _appointment_entries(journeys, start, end, zone):
-    schedule = _url_format("journeys:schedule", 1)
-    appointment = _url_format("journeys:appointment", 2)
+    schedule = url_format("journeys:schedule", 1)
+    appointment = url_format("journeys:appointment", 2)
     rows = (
         Appointment.objects.filter(journey__in=journeys, starts_at__gte=start, starts_at__lt=end)
         .exclude(status=AppointmentStatus.CANCELLED)
@@ -118,7 +97,8 @@ def _appointment_entries(journeys, start, end, zone):
             "test_type__name",
         )
     )
-    kinds, statuses = _labels(AppointmentKind), _labels(AppointmentStatus)
+    kinds = choice_labels(AppointmentKind.choices)
+    statuses = choice_labels(AppointmentStatus.choices)
     entries = []
     for a in rows:
         test_type = a["test_type__name"]  # None only without a test: the name is required.
@@ -128,9 +108,9 @@ def _appointment_entries(journeys, start, end, zone):
                 # Added before converting: in the clinic's zone, an hour across a
                 # daylight-saving change would be added to the wall clock.
                 ends_at=(a["starts_at"] + a["duration"]).astimezone(zone),
-                title=test_type if test_type is not None else kinds.get(a["kind"], a["kind"]),
+                title=test_type if test_type is not None else kinds[a["kind"]],
                 kind=a["kind"],
-                status=statuses.get(a["status"], a["status"]),
+                status=statuses[a["status"]],
                 patient=a["journey__patient__full_name"],
                 journey_id=a["journey_id"],
                 patient_id=a["journey__patient_id"],
@@ -144,7 +124,7 @@ def _appointment_entries(journeys, start, end, zone):
 
 
 def _surgery_entries(journeys, start, end, zone):
-    schedule = _url_format("journeys:schedule", 1)
+    schedule = url_format("journeys:schedule", 1)
     booked = Appointment.objects.filter(
         journey=OuterRef("pk"), kind=AppointmentKind.SURGERY
     ).exclude(status=AppointmentStatus.CANCELLED)

@@ -1,5 +1,6 @@
 """Loading a whole journey for a page in a fixed number of queries."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,8 +18,16 @@ class JourneyPage:
     items: list
     appointments: list
 
+    @cached_property
+    def _items_by_stage(self):
+        # One pass over the items for the whole page, not one per stage.
+        by_stage = defaultdict(list)
+        for item in self.items:
+            by_stage[item.stage_id].append(item)
+        return by_stage
+
     def items_for(self, stage):
-        return [i for i in self.items if i.stage_id == stage.pk]
+        return self._items_by_stage.get(stage.pk, [])
 
     @cached_property
     def next(self):

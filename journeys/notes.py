@@ -1,5 +1,7 @@
 """Care-team notes on a journey: the only code that writes them."""
 
+from collections import namedtuple
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -41,9 +43,20 @@ def note_add(*, journey, by, text, visible_to_patient=False, request=None):
     return note
 
 
+# What the care team's page shows of a note: its author's name, not their whole account.
+_Note = namedtuple("_Note", "author created_at visible_to_patient text")
+
+
 def journey_notes(journey):
-    """Every note on `journey`, newest first: the care team's view (one query)."""
-    return list(Note.objects.filter(journey=journey).select_related("author"))
+    """Every note on `journey`, newest first: the care team's view (one query), each with
+    its author's name."""
+    notes = Note.objects.filter(journey=journey)
+    return [
+        _Note(*note)
+        for note in notes.values_list(
+            "author__full_name", "created_at", "visible_to_patient", "text"
+        )
+    ]
 
 
 def shared_notes(journey):

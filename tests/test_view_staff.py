@@ -157,22 +157,33 @@ def test_staff_journey_page_runs_a_fixed_number_of_queries(
     nurse_client, journey, nurse, django_assert_max_num_queries
 ):
     url = reverse("journeys:staff-journey", args=[journey.pk])
-    # 12 queries: session, user (+clinic, +has a second factor), journey (+patient,
-    # surgeon, location, medicine counts), stages, stage history, items, appointments,
-    # audit insert, required tests, caregiver grants, reminders, notes (+their authors).
+    # 11 queries: session, user (+clinic, +has a second factor), journey (+patient,
+    # clinic, location, medicine counts), stages (+their history), items, appointments,
+    # required tests, reminders, audit insert, caregiver grants, notes (+their authors).
     # The medicines and the formulary have their own page.
-    with django_assert_max_num_queries(12) as small:
+    with django_assert_max_num_queries(11) as small:
         nurse_client.get(url)
     grow(journey, nurse)
     note_add(journey=journey, by=nurse, text="Shared", visible_to_patient=True)
     note_add(journey=journey, by=nurse, text="Internal")
 
-    with django_assert_max_num_queries(12) as large:
+    with django_assert_max_num_queries(11) as large:
         response = nurse_client.get(url)
 
     assert response.status_code == 200
     assert "Extra item 29" in response.content.decode()
     assert len(large) == len(small)
+
+
+def test_the_staff_page_says_who_moved_each_step_and_why(nurse_client, journey, nurse):
+    stage_block(
+        stage=journey.stages.get(step=Step.CONSULTATION), by=nurse, reason="Waiting for scans"
+    )
+
+    page = nurse_client.get(reverse("journeys:staff-journey", args=[journey.pk])).content.decode()
+
+    assert '<span class="badge">On hold</span>' in page
+    assert "Nina Nurse: In progress → On hold (Waiting for scans)</li>" in page
 
 
 def post(client, name, journey, data, *args):
