@@ -31,7 +31,7 @@ def choice_labels(choices):
 
 class PageDates:
     """Dates in words as the `date` template filter prints them, in the active language
-    and time zone, for the format characters D, j, M, Y, H and i.
+    and time zone, for the format characters D, j, M, Y, m, d, H and i.
 
     The filter translates the day and month names again for every date it prints; a page
     of a hundred dates translates them once here. tests/test_page_text.py holds the two to
@@ -53,15 +53,17 @@ class PageDates:
 
 
 # Each format character PageDates knows, as str.format() prints it: Django's D, j, M, Y,
-# H and i (django/utils/dateformat.py).
+# m, d, H and i (django/utils/dateformat.py).
 _FORMAT_PARTS = {
     "D": "{day}",
     "j": "{0.day}",
     "M": "{month}",
     "Y": "{0.year:04d}",
+    "m": "{0.month:02d}",
+    "d": "{0.day:02d}",
     "H": "{0.hour:02d}",
     "i": "{0.minute:02d}",
-    **{separator: separator for separator in " :,."},
+    **{separator: separator for separator in " :,.-"},
 }
 
 

@@ -44,6 +44,7 @@ from journeys.models import (
     StageStatus,
     Step,
 )
+from journeys.page_text import PageDates, url_format
 from journeys.readiness import missing_tests
 
 OPEN = (JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD)
@@ -141,6 +142,19 @@ def page_with_flags(journeys, *, today):
         journey.tests_unscheduled = readiness.UNSCHEDULED in reasons
         journey.tests_uncleared = bool(reasons & {readiness.NO_RESULT, readiness.NEEDS_REVIEW})
         journey.gate_blocked = bool(reasons)
+    return journeys
+
+
+def with_row_text(journeys):
+    """Each row's link and dates as the page prints them, worked out once a page
+    (journeys/page_text.py): a {% url %} and two date filters a row were half of
+    rendering the rows."""
+    link = url_format("journeys:staff-journey", 1)
+    dates = PageDates()
+    for journey in journeys:
+        journey.url = link.format(journey.pk)
+        journey.surgery_when = dates(journey.surgery_at, "D j M Y, H:i")
+        journey.born = dates(journey.patient.date_of_birth, "Y-m-d")
     return journeys
 
 

@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 from journeys.models import StageStatus
 from journeys.page_text import PageDates, choice_labels, url_format
 
-# Every format the care team's page prints a date in.
-FORMATS = ["D j M Y H:i", "D j M H:i", "j M Y H:i", "j M"]
+# Every format the care team's page and the worklist print a date in.
+FORMATS = ["D j M Y H:i", "D j M H:i", "j M Y H:i", "j M", "D j M Y, H:i", "Y-m-d"]
 DATE_FILTER = Template("{{ value|date:format }}")
 
 
@@ -38,6 +38,15 @@ def test_page_dates_print_what_the_date_filter_prints(language, zone):
                 assert dates(value, format) == DATE_FILTER.render(context)
             day = value.date()
             assert dates(day, "j M") == DATE_FILTER.render(Context({"value": day, "format": "j M"}))
+
+
+def test_page_dates_print_a_date_without_a_time_as_the_filter_does():
+    with translation.override("es"):
+        dates = PageDates()
+        for value in (date(1961, 4, 2), date(2027, 12, 31)):
+            for format in ("Y-m-d", "D j M", "j M"):
+                context = Context({"value": value, "format": format})
+                assert dates(value, format) == DATE_FILTER.render(context)
 
 
 def test_page_dates_print_nothing_for_no_date():

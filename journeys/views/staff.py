@@ -59,7 +59,13 @@ from journeys.models import (
 )
 from journeys.notes import journey_notes, note_add
 from journeys.readiness import missing_tests
-from journeys.worklist import page_rows, page_with_flags, with_flags, worklist_journeys
+from journeys.worklist import (
+    page_rows,
+    page_with_flags,
+    with_flags,
+    with_row_text,
+    worklist_journeys,
+)
 
 PER_PAGE = 50
 ACTIONS = {
@@ -130,7 +136,7 @@ def worklist(request):
         # The page's rows first, then their flags: the flags' queries run for these 50
         # rows only, however large the clinic.
         page = Paginator(page_rows(journeys), PER_PAGE).get_page(request.GET.get("page"))
-        page.object_list = page_with_flags(list(page.object_list), today=today)
+        page.object_list = with_row_text(page_with_flags(list(page.object_list), today=today))
         audit_journeys_listed(
             request, [(j.pk, j.patient_id) for j in page.object_list], page="worklist"
         )
