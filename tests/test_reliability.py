@@ -334,9 +334,19 @@ def test_killing_one_pool_child_mid_batch_loses_nothing_and_delivers_nothing_twi
 
 def test_two_workers_each_with_beat_claim_and_send_every_row_once(journey, rig):
     ids = due_texts(journey, BATCH // 2)
+    # Not due until both beats are sweeping: a batch sent before the second beat's first
+    # tick would prove nothing about two beats.
+    Reminder.objects.filter(pk__in=ids).update(due_at=timezone.now() + timedelta(days=1))
+    workers = [rig.start("one"), rig.start("two")]
+    for worker in workers:
+        wait_for(
+            lambda worker=worker: "Sending due task sweep-due-reminders" in worker.log(),
+            worker.log_tail,
+            timeout=TIMEOUT,
+            processes=rig.alive(),
+        )
     started = time.monotonic()
-    one = rig.start("one")
-    two = rig.start("two")
+    Reminder.objects.filter(pk__in=ids).update(due_at=timezone.now())
     done = wait_sent(ids, rig)
 
     result = tally(ids, rig.provider)
@@ -345,8 +355,6 @@ def test_two_workers_each_with_beat_claim_and_send_every_row_once(journey, rig):
     assert_sent_once_each(ids, rig.provider, result, report)
     assert result.reclaimed == 0, report
     assert result.duplicated == 0, report
-    for worker in (one, two):
-        assert "Sending due task sweep-due-reminders" in worker.log(), worker.log_tail()
 
 
 def test_two_sweeps_racing_on_separate_connections_claim_every_row_once(
