@@ -58,3 +58,21 @@ def test_a_list_page_records_each_patient_shown_once_as_a_single_view_would(
     by_patient = {row["patient"]: row for row in listed}
     assert set(by_patient) == {journey.patient_id, stranger_journey.patient_id}
     assert by_patient[journey.patient_id] == AuditEvent.objects.values(*FIELDS).get(pk=single.pk)
+
+
+def test_a_patient_or_reader_with_an_audit_trail_cannot_be_deleted(clinic, rf):
+    from django.db.models import ProtectedError
+
+    from journeys.audit import audit_record
+    from journeys.models import Role
+    from tests.conftest import make_user
+
+    # Nothing ties these two to anything but the one audit row.
+    reader = make_user("reader@example.com", Role.COORDINATOR, clinic, second_factor=False)
+    patient = make_user("read@example.com", Role.PATIENT, clinic)
+    audit_record(actor=reader, action="journey.view", patient=patient, request=rf.get("/"))
+
+    for user in (patient, reader):
+        with pytest.raises(ProtectedError), transaction.atomic():
+            user.delete()
+        assert type(user).objects.filter(pk=user.pk).exists()

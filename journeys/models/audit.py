@@ -47,11 +47,22 @@ ACTION_LABELS = {
 
 
 class AuditEvent(models.Model):
-    """Append-only: written by journeys/audit.py, never edited or deleted."""
+    """Append-only: written by journeys/audit.py, never edited or deleted.
+
+    Its two users are references without a database constraint: a list page writes an
+    audit row for each of its 50 patients, and a constraint made each row lock its
+    patient's and its reader's user rows until the commit (every reader of the same
+    page queued on the same row). Django still refuses to delete a user with a trail
+    (PROTECT, tests/test_audit.py), and the rows are never updated or deleted.
+    """
 
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
     action = models.CharField(max_length=60)
     patient = models.ForeignKey(
@@ -59,6 +70,10 @@ class AuditEvent(models.Model):
         null=True,
         on_delete=models.PROTECT,
         related_name="audit_events",
+        db_constraint=False,
+        # The (patient, -at) index below serves every lookup by patient; a second index
+        # would only cost each audit row one more insert.
+        db_index=False,
     )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=60, blank=True)
