@@ -50,6 +50,10 @@ def test_a_small_benchmark_writes_every_section_without_errors(bench_services, t
         row = next(line for line in load_rows if line.startswith(f"| {page.label} |"))
         assert "not available" not in row
         assert row.split(" | ")[6] == "0", row  # errors
+    # The same pages with a connection per request, beside production's kept ones.
+    compared = text.split("new database connection for every request")[1].split("## 3.")[0]
+    for page in (FLOOR, *PAGES):
+        assert f"| {page.label} | 1 |" in compared
     assert "| no errors under load (0) | met |" in text
     assert "| outbox loses no reminder when a worker is killed (0) | met |" in text
     assert "| outbox | 1 | 40 |" in text

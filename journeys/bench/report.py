@@ -24,6 +24,8 @@ class Results:
     seeding: list = field(default_factory=list)  # BenchClinic
     queries: dict = field(default_factory=dict)  # n -> [QueryCount]
     load: list = field(default_factory=list)  # LoadResult, at the largest N
+    # The same pages with a new database connection per request, at one user count.
+    load_per_request: list = field(default_factory=list)
     load_n: int | None = None
     reconcile: tuple | None = None  # (journeys, seconds)
     dispatch: list = field(default_factory=list)  # DispatchResult
@@ -85,6 +87,7 @@ def render(results):
         + ".",
         _seeding(results),
         _load(results),
+        _load_per_request(results),
         _queries(results),
         _engine(results),
         _memory(results),
@@ -177,6 +180,51 @@ def _load(results):
         "besides the database's), writes its audit rows in a durable commit, and renders "
         "a template of tens of rows; load generator, web workers and PostgreSQL share the "
         "machine's cores, so the throughput at 10 and 50 users is what their CPU time allows."
+    )
+
+
+def _load_per_request(results):
+    """The pages again, with DATABASE_CONN_MAX_AGE=0: why production keeps connections."""
+    if not results.load_per_request:
+        return ""
+    kept = {(r.label, r.users): r for r in results.load}
+    floor = next((r for r in results.load_per_request if r.label.startswith("floor")), None)
+    rows = []
+    for r in results.load_per_request:
+        if not r.available:
+            continue
+        other = kept.get((r.label, r.users))
+        ratio = r.rps / floor.rps if floor and floor.rps else None
+        rows.append(
+            (
+                r.label,
+                r.users,
+                f"{r.rps:,.1f}",
+                f"{other.rps:,.1f}" if other else "",
+                f"{ratio:.2f}" if ratio else "",
+                f"{r.p95_ms:.0f}",
+                f"{other.p95_ms:.0f}" if other else "",
+            )
+        )
+    return (
+        "The same pages in the same run with a new database connection for every request "
+        "(`DATABASE_CONN_MAX_AGE=0`, Django's default), beside the kept connections above "
+        "(production's default, 60 s):\n\n"
+        + table(
+            [
+                "page",
+                "users",
+                "requests/s, new connection",
+                "requests/s, kept",
+                "ratio to floor, new connection",
+                "p95 ms, new connection",
+                "p95 ms, kept",
+            ],
+            rows,
+        )
+        + "\n\nA new connection costs every request the same few milliseconds, the floor "
+        "too, so the ratios look better and every page is slower; the goals above are "
+        "judged on production's setting."
     )
 
 

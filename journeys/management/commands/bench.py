@@ -133,6 +133,17 @@ class Command(BaseCommand):
             workers=options["workers"],
         )
         results.rss["gunicorn worker"] = gunicorn_rss
+        compare = [u for u in options["users"] if u == 10] or options["users"][:1]
+        self.stderr.write("Pages with a new database connection per request…")
+        results.load_per_request, _rss = load.measure_load(
+            largest,
+            directory=directory,
+            env_base={**env, "DATABASE_CONN_MAX_AGE": "0"},
+            secret_key=env["SECRET_KEY"],
+            users=compare,
+            seconds=options["duration"],
+            workers=options["workers"],
+        )
         self.stderr.write("Reconciling every journey…")
         journeys, seconds = engine.time_reconcile_all()
         results.reconcile = (journeys, seconds)
