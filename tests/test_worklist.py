@@ -267,8 +267,9 @@ def test_the_worklist_runs_the_same_queries_for_10_and_2000_patients(
     client.force_login(nurse)
     seed_patients(clinic=clinic, n=10, by=nurse)
     params = {"flag": "gate_blocked", "sort": "step", "q": "a", "page": "1"}
-    # 8 queries: session, user, clinic, the user's second factor, the surgeon choices,
-    # the clinic's test validity windows, the count, the page of rows with every flag.
+    # Session, user (+clinic, +second factor), the count, the page of rows, the
+    # current stages, the flag counts, required tests, pre-op appointments, the audit
+    # insert, the clinic's test validity windows (the flag filter), the surgeon choices.
     with django_assert_max_num_queries(12) as small:
         response = client.get(WORKLIST, params)
     assert response.status_code == 200
@@ -282,6 +283,25 @@ def test_the_worklist_runs_the_same_queries_for_10_and_2000_patients(
     assert page.paginator.count > 100
     assert len(page.object_list) == 50
     assert 'rel="next"' in response.content.decode()
+
+
+def test_the_pages_split_the_list_and_a_page_past_the_end_shows_the_last(client, clinic, nurse):
+    client.force_login(nurse)
+    seed_patients(clinic=clinic, n=120, by=nurse)
+    listed = list(worklist_journeys(nurse, today=timezone.localdate()).values_list("pk", flat=True))
+    last = (len(listed) + 49) // 50
+
+    def shown(page):
+        response, html = rows(client, page=page)
+        ids = [j.pk for j in response.context["page"].object_list]
+        return ids, html
+
+    pages = [shown(n) for n in range(1, last + 1)]
+    assert [pk for ids, _html in pages for pk in ids] == listed  # every row once, in order
+    assert f"{len(listed)} patients" in pages[0][1]
+    assert f"Page 2 of {last}" in pages[1][1]
+    assert shown(99)[0] == pages[-1][0]  # past the end: the last page
+    assert shown("x")[0] == pages[0][0]  # not a number: the first page
 
 
 def test_the_export_holds_every_page_of_the_filtered_list(require_postgres, client, clinic, nurse):
