@@ -1,11 +1,11 @@
 """The care team's worklist: the clinic's open journeys with what needs attention.
 
-Every flag is an annotation (Exists / Subquery), so a page of the worklist, or an
-export of all of it, costs the same few queries for 10 patients or 10,000. The list
-itself annotates only what its filter and sort need; the flags shown are computed for
-the rows of one page (`with_flags`), so a page costs what its 50 rows cost, not what
-the clinic's every journey does. The pre-op flags follow journeys/readiness.py;
-tests/test_worklist.py checks that the two agree.
+A page or an export costs the same few queries for 10 patients or 10,000. The list
+annotates only what its filter and sort need (`worklist_journeys`); a page then reads
+its rows' flags with a few plain queries for those rows only (`page_with_flags`), and
+the export, which shows every row, annotates every flag as Exists / Subquery
+(`with_flags`). The pre-op flags follow journeys/readiness.py; tests/test_worklist.py
+checks that all three agree.
 """
 
 from collections import namedtuple
