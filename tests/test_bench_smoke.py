@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from journeys.bench.pages import FLOOR, FLOOR_PATH, PAGES
+from journeys.bench.pages import FLOOR, FLOOR_PATH, PAGES, REFERENCES
 from tests.conftest import require_service
 
 pytestmark = pytest.mark.celery
@@ -50,6 +50,11 @@ def test_a_small_benchmark_writes_every_section_without_errors(bench_services, t
         row = next(line for line in load_rows if line.startswith(f"| {page.label} |"))
         assert "not available" not in row
         assert row.split(" | ")[6] == "0", row  # errors
+    # The parts every page shares, each beside the floor, and the budget they leave.
+    for page in REFERENCES:
+        row = next(line for line in load_rows if line.startswith(f"| {page.label} |"))
+        assert row.split(" | ")[3] != "", row  # its ratio to the floor
+    assert "are left for everything else a page does" in text
     # The same pages with a connection per request, beside production's kept ones.
     compared = text.split("new database connection for every request")[1].split("## 3.")[0]
     for page in (FLOOR, *PAGES):

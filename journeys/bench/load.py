@@ -22,7 +22,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import override_settings
 
-from journeys.bench.pages import FLOOR, FLOOR_PATH, PAGES
+from journeys.bench.pages import FLOOR, PAGES, REFERENCES
 from journeys.bench.processes import (
     ProcessFailed,
     Service,
@@ -48,6 +48,7 @@ class LoadResult:
     p95_ms: float = 0.0
     available: bool = True
     error: str = ""
+    reference: bool = False  # one of REFERENCES, not a page with goals
 
 
 def production_env(*, database_url, redis_url, var_dir, secret_key):
@@ -146,7 +147,7 @@ def targets_for(page, bench, journeys, secret_key):
     """One (path, cookie) per journey, or None when the page is not available."""
     targets = []
     for journey in journeys:
-        path = FLOOR_PATH if page is FLOOR else page.path(journey)
+        path = page.path(journey)
         if path is None:
             return None
         key = server_session(page.user(bench, journey), secret_key)
@@ -223,30 +224,35 @@ def parse_stats(path, *, label, users):
     )
 
 
-def measure_load(bench, *, directory, env_base, secret_key, users, seconds, workers):
-    """Every page and the floor at each number of users; returns results and peak RSS."""
+def measure_load(
+    bench, *, directory, env_base, secret_key, users, seconds, workers, reference_users=()
+):
+    """Every page and the floor at each number of users, and the reference pages at
+    `reference_users`; returns results and peak RSS."""
     env = {**env_base, "SECRET_KEY": secret_key}
     server = WebServer(directory, env, workers=workers).start()
     results = []
     try:
         journeys = bench.active_journeys(max(users))
-        for page in [FLOOR, *PAGES]:
+        runs = [(page, users) for page in [FLOOR, *PAGES]]
+        runs += [(page, reference_users) for page in REFERENCES if reference_users]
+        for page, counts in runs:
             targets = targets_for(page, bench, journeys, secret_key)
             if targets is None:
-                results += [LoadResult(page.label, u, available=False) for u in users]
+                results += [LoadResult(page.label, u, available=False) for u in counts]
                 continue
             warm(server, targets, times=2 * workers)
-            for count in users:
-                results.append(
-                    run_locust(
-                        server,
-                        targets,
-                        label=page.label,
-                        users=count,
-                        seconds=seconds,
-                        directory=directory,
-                    )
+            for count in counts:
+                result = run_locust(
+                    server,
+                    targets,
+                    label=page.label,
+                    users=count,
+                    seconds=seconds,
+                    directory=directory,
                 )
+                result.reference = page in REFERENCES
+                results.append(result)
         rss = server.worker_peak_rss_kib()
     except ProcessFailed as exc:
         raise ProcessFailed(f"{exc}\n{server.service.log()[-3000:]}") from exc

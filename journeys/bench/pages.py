@@ -21,9 +21,14 @@ class Page:
     per_journey: bool = False  # the URL takes the journey's id
     query: str = ""
     on_surgery_day: bool = False  # ?date= the sample journey's surgery day
+    # The benchmark's own pages: a fixed path, as their URLs exist only in the
+    # gunicorn the benchmark starts (SPINECARE_BENCH=true; journeys/bench/urls.py).
+    bench_path: str = ""
 
     def path(self, journey):
         """The page's path for `journey`'s patient or care team; None if the URL is missing."""
+        if self.bench_path:
+            return self.bench_path.format(journey_id=journey.pk)
         kwargs = {"journey_id": journey.pk} if self.per_journey else {}
         try:
             path = reverse(self.url_name, kwargs=kwargs)
@@ -53,8 +58,17 @@ PAGES = [
         on_surgery_day=True,
     ),
 ]
-# The same middleware, session and authentication as the pages, and nothing else. Its
-# URL exists only in the gunicorn the benchmark starts (SPINECARE_BENCH=true), so
-# journeys/bench/urls.py and this path must agree.
-FLOOR = Page("floor (minimal signed-in view)", "bench:floor", PATIENT)
+# The same middleware, session and authentication as the pages, and nothing else.
 FLOOR_PATH = "/bench/floor/"
+FLOOR = Page("floor (minimal signed-in view)", "bench:floor", PATIENT, bench_path=FLOOR_PATH)
+# What every page adds to the floor and none can leave out, one part at a time: they
+# show how much of the floor's throughput is left for a page's own work.
+REFERENCES = [
+    Page("reference: the layout", "bench:layout", PATIENT, bench_path="/bench/layout/"),
+    Page(
+        "reference: the layout and one audited journey read",
+        "bench:audited-read",
+        PATIENT,
+        bench_path="/bench/journeys/{journey_id}/",
+    ),
+]

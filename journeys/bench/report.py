@@ -87,6 +87,7 @@ def render(results):
         + ".",
         _seeding(results),
         _load(results),
+        _references(results),
         _load_per_request(results),
         _queries(results),
         _engine(results),
@@ -141,6 +142,8 @@ def _load(results):
     floor = {r.users: r for r in results.load if r.label.startswith("floor")}
     rows = []
     for r in results.load:
+        if r.reference:
+            continue
         if not r.available:
             rows.append((r.label, r.users, "not available", "", "", "", "", ""))
             continue
@@ -180,6 +183,36 @@ def _load(results):
         "besides the database's), writes its audit rows in a durable commit, and renders "
         "a template of tens of rows; load generator, web workers and PostgreSQL share the "
         "machine's cores, so the throughput at 10 and 50 users is what their CPU time allows."
+    )
+
+
+def _references(results):
+    """What the parts every page shares cost, against the floor: the budget they leave."""
+    references = [r for r in results.load if r.reference and r.available and r.rps]
+    floor = {r.users: r for r in results.load if r.label.startswith("floor") and r.rps}
+    rows, left = [], []
+    for r in references:
+        base = floor.get(r.users)
+        if base is None:
+            continue
+        # Cost per request in floor requests: 1 / ratio. A page at the goal's ratio may
+        # cost 1 / PAGE_RATIO_GOAL of them; what a reference costs is spent already.
+        cost = base.rps / r.rps
+        rows.append((r.label, r.users, f"{r.rps:,.1f}", f"{r.rps / base.rps:.2f}", f"{cost:.2f}"))
+        left.append((r.label, 1 / PAGE_RATIO_GOAL - cost))
+    if not rows:
+        return ""
+    label, budget = left[-1]
+    return (
+        "What every page adds to the floor and none can leave out, in the same run:\n\n"
+        + table(
+            ["reference", "users", "requests/s", "ratio to floor", "cost in floor requests"],
+            rows,
+        )
+        + f"\n\nA page at {PAGE_RATIO_GOAL:.0%} of the floor's throughput may cost "
+        f"{1 / PAGE_RATIO_GOAL:.0f} floor requests. After {label.removeprefix('reference: ')}, "
+        f"{max(budget, 0):.2f} of them are left for everything else a page does: its own "
+        "queries and its rows."
     )
 
 
@@ -373,7 +406,11 @@ def evaluate(results):
     """Each goal of the issue, met or not, in this run."""
     goals = []
     floor = {r.users: r for r in results.load if r.label.startswith("floor")}
-    pages = [r for r in results.load if not r.label.startswith("floor") and r.available]
+    pages = [
+        r
+        for r in results.load
+        if not r.label.startswith("floor") and not r.reference and r.available
+    ]
     for label in dict.fromkeys(r.label for r in pages):
         rows = [r for r in pages if r.label == label]
         ratios = [

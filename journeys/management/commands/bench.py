@@ -123,6 +123,7 @@ class Command(BaseCommand):
             largest = bench
         self.stderr.write(f"Pages under load at N = {largest.n:,}…")
         results.load_n = largest.n
+        compare = [u for u in options["users"] if u == 10] or options["users"][:1]
         results.load, gunicorn_rss = load.measure_load(
             largest,
             directory=directory,
@@ -131,9 +132,9 @@ class Command(BaseCommand):
             users=options["users"],
             seconds=options["duration"],
             workers=options["workers"],
+            reference_users=compare,
         )
         results.rss["gunicorn worker"] = gunicorn_rss
-        compare = [u for u in options["users"] if u == 10] or options["users"][:1]
         self.stderr.write("Pages with a new database connection per request…")
         results.load_per_request, _rss = load.measure_load(
             largest,
