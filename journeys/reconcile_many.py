@@ -29,7 +29,12 @@ from journeys.models import (
     StageStatus,
 )
 from journeys.planning import plan_reminders
-from journeys.reconcile import apply_reminder_changes, facts_from_rows, reminder_changes
+from journeys.reconcile import (
+    FIELDS,
+    apply_reminder_changes,
+    facts_from_rows,
+    reminder_changes,
+)
 
 BATCH = 500
 
@@ -96,7 +101,12 @@ def _reconcile_batch(ids, now):
         ).order_by("id"),
         key=lambda r: r.clinic_id,
     )
-    stored = _by_journey(Reminder.objects.filter(journey_id__in=ids), key=lambda r: r.journey_id)
+    # Only what reminder_changes compares and bulk_update writes: tens of thousands of
+    # rows a night, and each loaded column is work.
+    stored = _by_journey(
+        Reminder.objects.filter(journey_id__in=ids).only("journey", "key", "status", *FIELDS),
+        key=lambda r: r.journey_id,
+    )
 
     created, moved, obsolete = [], [], []
     for journey in journeys:
