@@ -18,6 +18,9 @@ from journeys.views import caregivers
 from journeys.views.surgery_day import surgery_live_context
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
+# The home page's journey is the signed-in patient's own: the patient is request.user,
+# already loaded, and joining the user table again cost a third of the query.
+HOME_QS = Journey.objects.select_related("clinic", "surgery_location", "surgeon")
 
 
 @login_required
@@ -26,9 +29,10 @@ def home(request):
         return redirect("journeys:staff-worklist")
     if request.user.role == Role.CAREGIVER:
         return caregivers.follower_home(request)
-    journey = JOURNEY_QS.visible_to(request.user).order_by("-enrolled_at").first()
+    journey = HOME_QS.visible_to(request.user).order_by("-enrolled_at").first()
     if journey is None:
         return render(request, "patient/no_journey.html")
+    journey.patient = request.user  # visible_to: a patient sees only their own journeys
     return _render_journey(request, journey, "patient/home.html")
 
 
