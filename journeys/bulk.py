@@ -446,10 +446,19 @@ def _facts(catalogue, p):
         ),
         key=lambda row: row[0],
     )
-    appointments = sorted(
-        (a for a in p.appointments if a.status == AppointmentStatus.SCHEDULED),
-        key=lambda a: a.starts_at,
-    )
+    appointments = [
+        (
+            a.pk,
+            a.kind,
+            a.starts_at,
+            a.location.name if a.location_id else None,
+            a.test_type.name if a.test_type_id else None,
+            a.test_type.prep_instructions if a.test_type_id else None,
+            a.test_type.needs_fasting if a.test_type_id else None,
+        )  # as APPOINTMENT_COLUMNS reads them
+        for a in sorted(p.appointments, key=lambda a: a.starts_at)
+        if a.status == AppointmentStatus.SCHEDULED
+    ]
     return facts_from_rows(
         p.journey,
         items=items,

@@ -45,6 +45,17 @@ KIND_LABELS = dict(AppointmentKind.choices)
 # Rows in these states may still be changed; the rest are history or in flight.
 MOVABLE = (ReminderStatus.PENDING, ReminderStatus.CANCELLED)
 FIELDS = ("due_at", "subject", "body", "channel", "urgent")
+# What the planner reads of an appointment, as facts_from_rows takes it: plain rows, as
+# the nightly run reads tens of thousands and building models cost more than planning.
+APPOINTMENT_COLUMNS = (
+    "id",
+    "kind",
+    "starts_at",
+    "location__name",
+    "test_type__name",
+    "test_type__prep_instructions",
+    "test_type__needs_fasting",
+)
 
 
 def medication_fact(item):
@@ -84,8 +95,8 @@ def journey_facts(journey):
     ).values_list("id", "text", "due_date")
     appointments = (
         Appointment.objects.filter(journey=journey, status=AppointmentStatus.SCHEDULED)
-        .select_related("location", "test_type")
         .order_by("starts_at")
+        .values_list(*APPOINTMENT_COLUMNS)
     )
     medications = (
         JourneyMedication.objects.filter(journey=journey, medication__isnull=False)
@@ -112,8 +123,8 @@ def journey_facts(journey):
 def facts_from_rows(journey, *, items, appointments, completed, medications, fasting):
     """The planner's facts from rows already chosen as journey_facts chooses them.
 
-    items and completed are (id, text or title, date) tuples; appointments come with
-    their location and test type, medications with their formulary entry. Loading is
+    items and completed are (id, text or title, date) tuples, appointments are
+    APPOINTMENT_COLUMNS tuples, medications come with their formulary entry. Loading is
     separate so many journeys can be planned from a few queries (journeys/bulk.py).
     """
     clinic = journey.clinic
@@ -130,20 +141,7 @@ def facts_from_rows(journey, *, items, appointments, completed, medications, fas
         enrolled_at=journey.enrolled_at,
         completed_stages=tuple(StageFact(*row) for row in completed),
         open_patient_items=tuple(ItemFact(*row) for row in items),
-        appointments=tuple(
-            AppointmentFact(
-                id=a.pk,
-                # Appointment.title, without get_kind_display's cost per call (it
-                # rebuilds the choices each time; thousands of calls a night).
-                title=a.test_type.name if a.test_type_id else str(KIND_LABELS[a.kind]),
-                starts_at=a.starts_at,
-                location=a.location.name if a.location_id else clinic.name,
-                prep=a.test_type.prep_instructions if a.test_type_id else "",
-                kind=a.kind,
-                needs_fasting=a.test_type.needs_fasting if a.test_type_id else False,
-            )
-            for a in appointments
-        ),
+        appointments=tuple(_appointment_fact(row, clinic.name) for row in appointments),
         arrival_lead=timedelta(minutes=clinic.arrival_lead_minutes),
         therapy_leads=(
             timedelta(hours=clinic.therapy_first_lead_hours),
@@ -164,6 +162,21 @@ def facts_from_rows(journey, *, items, appointments, completed, medications, fas
         quiet_start=patient.quiet_start,
         quiet_end=patient.quiet_end,
         email_optional=patient.email_optional_reminders,
+    )
+
+
+def _appointment_fact(row, clinic_name):
+    pk, kind, starts_at, place, test, prep, needs_fasting = row
+    return AppointmentFact(
+        id=pk,
+        # Appointment.title, without get_kind_display's cost per call (it rebuilds the
+        # choices each time; thousands of calls a night).
+        title=test if test is not None else str(KIND_LABELS[kind]),
+        starts_at=starts_at,
+        location=place if place is not None else clinic_name,
+        prep=prep if test is not None else "",
+        kind=kind,
+        needs_fasting=bool(needs_fasting),
     )
 
 

@@ -30,6 +30,7 @@ from journeys.models import (
 )
 from journeys.planning import plan_reminders
 from journeys.reconcile import (
+    APPOINTMENT_COLUMNS,
     FIELDS,
     apply_reminder_changes,
     facts_from_rows,
@@ -77,9 +78,9 @@ def _reconcile_batch(ids, now):
     )
     appointments = _by_journey(
         Appointment.objects.filter(journey_id__in=ids, status=AppointmentStatus.SCHEDULED)
-        .select_related("location", "test_type")
-        .order_by("starts_at"),
-        key=lambda a: a.journey_id,
+        .order_by("starts_at")
+        .values_list("journey_id", *APPOINTMENT_COLUMNS),
+        key=lambda row: row[0],
     )
     completed = _by_journey(
         Stage.objects.filter(
@@ -116,7 +117,7 @@ def _reconcile_batch(ids, now):
             facts = facts_from_rows(
                 journey,
                 items=[row[1:] for row in items[journey.pk]],
-                appointments=appointments[journey.pk],
+                appointments=[row[1:] for row in appointments[journey.pk]],
                 completed=[row[1:] for row in completed[journey.pk]],
                 medications=medications[journey.pk],
                 fasting=fasting[journey.clinic_id],
