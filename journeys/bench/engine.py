@@ -42,7 +42,7 @@ class DispatchResult:
     called: int = 0  # reminders the channel was called for at least once
     duplicates: int = 0  # calls beyond the first
     killed: bool = False
-    finished: bool = False  # every reminder called within the run
+    finished: bool = False  # every reminder called (outbox: and marked sent) within the run
     unsent: int = 0  # rows not marked sent when the run ended
     note: str = ""
     settings: dict = field(default_factory=dict)
@@ -164,9 +164,17 @@ class Dispatcher:
         )
         return result
 
-    def wait_all_called(self, *, settle, worker):
-        """Until every reminder was called, nothing new came for `settle` seconds, or the
-        run's time is up. Returns (when the last new call was seen, all called)."""
+    def all_recorded(self):
+        return (
+            not Reminder.objects.filter(id__in=self.ids)
+            .exclude(status=ReminderStatus.SENT)
+            .exists()
+        )
+
+    def wait_all_called(self, *, settle, worker, recorded=False):
+        """Until every reminder was called (and, with `recorded`, every row marked sent),
+        nothing new came for `settle` seconds, or the run's time is up. Returns (when the
+        last new call was seen, or when the last row was marked sent; all done)."""
         last, last_change = -1, time.monotonic()
         deadline = time.monotonic() + self.timeout
         while True:
@@ -174,7 +182,13 @@ class Dispatcher:
             if now_called != last:
                 last, last_change = now_called, time.monotonic()
             if now_called >= len(self.ids):
-                return last_change, True
+                if not recorded:
+                    return last_change, True
+                # A killed chunk's rows were called but wait for their lease to be
+                # sent again and recorded: the run is over when they are, and their
+                # second calls count as duplicates.
+                if self.all_recorded():
+                    return time.monotonic(), True
             if time.monotonic() - last_change > settle or time.monotonic() > deadline:
                 return last_change, False
             if worker.process.poll() is not None:
@@ -212,7 +226,9 @@ class Dispatcher:
                     queue, processes=processes, beat=True, name="b", lease=lease
                 )
             settle = (lease or 0) + 10
-            last, result.finished = self.wait_all_called(settle=settle, worker=worker)
+            last, result.finished = self.wait_all_called(
+                settle=settle, worker=worker, recorded=True
+            )
             result.seconds = last - started
             self.note_rss("outbox", worker)
         finally:
