@@ -95,10 +95,6 @@ TEMPLATES = [
     },
 ]
 
-# Form widgets render through Django's own Jinja2 templates: the worklist's filter form
-# cost a sixth of the page through the Django template engine (docs/benchmarks.md).
-FORM_RENDERER = "django.forms.renderers.Jinja2"
-
 # Database: SQLite under var/ for the demo, PostgreSQL when DATABASE_URL is set.
 # An empty DATABASE_URL counts as unset, like REDIS_URL.
 DATABASES = {
