@@ -190,19 +190,17 @@ def _references(results):
     """What the parts every page shares cost, against the floor: the budget they leave."""
     references = [r for r in results.load if r.reference and r.available and r.rps]
     floor = {r.users: r for r in results.load if r.label.startswith("floor") and r.rps}
-    rows, left = [], []
-    for r in references:
-        base = floor.get(r.users)
-        if base is None:
-            continue
-        # Cost per request in floor requests: 1 / ratio. A page at the goal's ratio may
-        # cost 1 / PAGE_RATIO_GOAL of them; what a reference costs is spent already.
-        cost = base.rps / r.rps
-        rows.append((r.label, r.users, f"{r.rps:,.1f}", f"{r.rps / base.rps:.2f}", f"{cost:.2f}"))
-        left.append((r.label, 1 / PAGE_RATIO_GOAL - cost))
-    if not rows:
+    measured = [(r, floor[r.users]) for r in references if r.users in floor]
+    if not measured:
         return ""
-    label, budget = left[-1]
+    # Cost per request in floor requests: 1 / ratio. A page at the goal's ratio may cost
+    # 1 / PAGE_RATIO_GOAL of them; what a reference costs is spent already.
+    rows = [
+        (r.label, r.users, f"{r.rps:,.1f}", f"{r.rps / base.rps:.2f}", f"{base.rps / r.rps:.2f}")
+        for r, base in measured
+    ]
+    last, base = measured[-1]  # the last reference holds every part the others do
+    label, budget = last.label, 1 / PAGE_RATIO_GOAL - base.rps / last.rps
     return (
         "What every page adds to the floor and none can leave out, in the same run:\n\n"
         + table(
