@@ -15,11 +15,13 @@ def client_ip(request):
 
 
 def audit_record(*, actor, action, patient, obj=None, request=None, **detail):
+    """One event on `patient`'s trail: a user, an id (what a journey already holds, so
+    writing it loads no one), or None for an event about no patient."""
     return AuditEvent.objects.create(
         at=timezone.now(),
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
-        patient=patient,
+        patient_id=getattr(patient, "pk", patient),
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         ip_address=client_ip(request),
@@ -32,7 +34,7 @@ def audit_journey_view(request, journey, **detail):
     return audit_record(
         actor=request.user,
         action="journey.view",
-        patient=journey.patient,
+        patient=journey.patient_id,
         obj=journey,
         request=request,
         **detail,

@@ -76,3 +76,25 @@ def test_a_patient_or_reader_with_an_audit_trail_cannot_be_deleted(clinic, rf):
         with pytest.raises(ProtectedError), transaction.atomic():
             user.delete()
         assert type(user).objects.filter(pk=user.pk).exists()
+
+
+def test_recording_a_view_writes_one_row_and_loads_no_one(
+    journey, nurse, rf, django_assert_num_queries
+):
+    from journeys.audit import audit_journey_view
+    from journeys.models import Journey
+
+    request = rf.get("/")
+    request.user = nurse
+    # As a page reads it through the access function: the journey, not its patient.
+    read = Journey.objects.get(pk=journey.pk)
+
+    with django_assert_num_queries(1):  # the INSERT; loading the patient was a second
+        event = audit_journey_view(request, read, page="detail")
+
+    event.refresh_from_db()
+    assert (event.patient_id, event.actor_id, event.object_id) == (
+        journey.patient_id,
+        nurse.pk,
+        str(journey.pk),
+    )
