@@ -54,7 +54,7 @@ def test_a_small_benchmark_writes_every_section_without_errors(bench_services, t
     for page in REFERENCES:
         row = next(line for line in load_rows if line.startswith(f"| {page.label} |"))
         assert row.split(" | ")[3] != "", row  # its ratio to the floor
-    assert "are left for everything else a page does" in text
+    assert "A page at 50% of the floor's throughput may cost 2 floor requests." in text
     # The same pages with a connection per request, beside production's kept ones.
     compared = text.split("new database connection for every request")[1].split("## 3.")[0]
     for page in (FLOOR, *PAGES):
@@ -70,3 +70,27 @@ def test_the_floor_page_exists_only_when_the_benchmark_serves_the_site(client, p
     client.force_login(patient)
 
     assert client.get(FLOOR_PATH).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("layout_rps", "read_rps", "says"),
+    [
+        (450, 400, "After the layout and one audited journey read, 0.75 of them are left"),
+        (350, 200, "The layout and one audited journey read alone cost 2.50: in this run "),
+    ],
+)
+def test_the_report_says_what_the_shared_parts_leave_of_a_pages_budget(layout_rps, read_rps, says):
+    from journeys.bench.load import LoadResult
+    from journeys.bench.report import Results, _references
+
+    results = Results()
+    results.load = [
+        LoadResult(FLOOR.label, 10, rps=500.0),
+        LoadResult(REFERENCES[0].label, 10, rps=float(layout_rps), reference=True),
+        LoadResult(REFERENCES[1].label, 10, rps=float(read_rps), reference=True),
+    ]
+
+    text = _references(results)
+
+    assert says in text
+    assert f"| {REFERENCES[1].label} | 10 | {read_rps:.1f} | {read_rps / 500:.2f} |" in text

@@ -200,7 +200,18 @@ def _references(results):
         for r, base in measured
     ]
     last, base = measured[-1]  # the last reference holds every part the others do
-    label, budget = last.label, 1 / PAGE_RATIO_GOAL - base.rps / last.rps
+    label = last.label.removeprefix("reference: ")
+    allowed, spent = 1 / PAGE_RATIO_GOAL, base.rps / last.rps
+    if spent < allowed:
+        left = (
+            f"After {label}, {allowed - spent:.2f} of them are left for everything else a "
+            "page does: its own queries and its rows."
+        )
+    else:
+        left = (
+            f"{label[0].upper()}{label[1:]} alone cost {spent:.2f}: in this run nothing is "
+            "left for a page's own queries and rows."
+        )
     return (
         "What every page adds to the floor and none can leave out, in the same run:\n\n"
         + table(
@@ -208,9 +219,7 @@ def _references(results):
             rows,
         )
         + f"\n\nA page at {PAGE_RATIO_GOAL:.0%} of the floor's throughput may cost "
-        f"{1 / PAGE_RATIO_GOAL:.0f} floor requests. After {label.removeprefix('reference: ')}, "
-        f"{max(budget, 0):.2f} of them are left for everything else a page does: its own "
-        "queries and its rows."
+        f"{allowed:.0f} floor requests. {left}"
     )
 
 
