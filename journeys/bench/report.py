@@ -11,6 +11,7 @@ import django
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils.text import capfirst
 
 PAGE_RATIO_GOAL = 0.5  # of the floor's throughput, at the largest N
 P95_GOAL_MS = 100  # at 10 users
@@ -209,7 +210,7 @@ def _references(results):
         )
     else:
         left = (
-            f"{label[0].upper()}{label[1:]} alone cost {spent:.2f}: in this run nothing is "
+            f"{capfirst(label)} alone cost {spent:.2f}: in this run nothing is "
             "left for a page's own queries and rows."
         )
     return (
