@@ -19,12 +19,16 @@ def _visible_filter(user):
         return None  # Anonymous and deactivated users see nothing.
     if user.role == Role.PATIENT:
         return Q(patient=user)  # A patient sees only their own journey.
-    if user.role in CARE_TEAM_ROLES and user.clinic_id:
+    if _sees_clinic(user):
         return Q(clinic_id=user.clinic_id)  # The care team sees its own clinic only.
     if user.role == Role.CAREGIVER:
         # A caregiver follows exactly the journeys a live grant names; a revoke ends it at once.
         return Q(pk__in=_followed_journey_ids(user))
     return None  # Anyone else (a clinic-less admin): nothing.
+
+
+def _sees_clinic(user):
+    return user.role in CARE_TEAM_ROLES and bool(user.clinic_id)
 
 
 def _followed_journey_ids(caregiver):
@@ -41,7 +45,7 @@ def _writable_filter(user):
         return None
     if user.role == Role.PATIENT:
         return Q(patient=user)  # Patients tick their own items; checked again per item.
-    if user.role in CARE_TEAM_ROLES and user.clinic_id:
+    if _sees_clinic(user):
         return Q(clinic_id=user.clinic_id)
     if user.role == Role.CAREGIVER:
         return None  # Caregivers follow a journey; even with a grant they never change it.
@@ -56,6 +60,24 @@ class JourneyQuerySet(models.QuerySet):
     def writable_by(self, user):
         rule = _writable_filter(user)
         return self.filter(rule) if rule is not None else self.none()
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The appointments of the journeys `user` may see (the rules above).
+
+        Where the rule is "the clinic", the appointment's own copy of its journey's
+        clinic answers it: a clinic's day is then one index range, however many
+        clinics share the installation.
+        """
+        rule = _visible_filter(user)
+        if rule is None:
+            return self.none()
+        if _sees_clinic(user):
+            return self.filter(clinic_id=user.clinic_id)
+        from journeys.models import Journey
+
+        return self.filter(journey__in=Journey.objects.filter(rule))
 
 
 def get_journey_for_user(user, journey_id, *, write=False, queryset=None, request=None):

@@ -77,11 +77,12 @@ def week_start(day):
     return day - timedelta(days=day.weekday())
 
 
-def _appointment_entries(journeys, start, end, zone):
+def _appointment_entries(user, start, end, zone):
     schedule = url_format("journeys:schedule", 1)
     appointment = url_format("journeys:appointment", 2)
     rows = (
-        Appointment.objects.filter(journey__in=journeys, starts_at__gte=start, starts_at__lt=end)
+        Appointment.objects.visible_to(user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
         .exclude(status=AppointmentStatus.CANCELLED)
         .order_by("starts_at", "pk")  # Same time, same place: in booking order.
         .values(
@@ -157,7 +158,7 @@ def clinic_calendar(user, first, days):
     start, end = day_bounds(first, days, zone)
     journeys = Journey.objects.visible_to(user)
     entries = [
-        *_appointment_entries(journeys, start, end, zone),
+        *_appointment_entries(user, start, end, zone),
         *_surgery_entries(journeys, start, end, zone),
     ]
     no_place = _("No location")

@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
 from journeys.audit import audit_record
-from journeys.models import Appointment, Journey, StageStatus
+from journeys.models import Appointment, StageStatus
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and
 # Sheets (OWASP "CSV injection"); a patient's own name or a free-text note could.
@@ -91,8 +91,8 @@ def day_appointments(user, day, zone):
     """The appointments of journeys `user` may see that start on `day`, clinic time."""
     start = datetime.combine(day, time.min, tzinfo=zone)
     return (
-        Appointment.objects.filter(
-            journey__in=Journey.objects.visible_to(user),
+        Appointment.objects.visible_to(user)
+        .filter(
             starts_at__gte=start,
             starts_at__lt=datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone),
         )

@@ -6,8 +6,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from journeys.access import AppointmentQuerySet
 from journeys.models.journeys import Journey
-from journeys.models.people import Location
+from journeys.models.people import Clinic, Location
 from journeys.models.procedures import PreopTestType
 
 
@@ -35,8 +36,28 @@ class PreopResult(models.TextChoices):
     NEEDS_REVIEW = "needs_review", _("Needs review")
 
 
+class AppointmentRows(AppointmentQuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        # bulk_create skips save(), which keeps each row's copy of its journey's clinic.
+        objs = list(objs)
+        for appointment in objs:
+            appointment.clinic_id = appointment.journey.clinic_id
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class Appointment(models.Model):
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="appointments")
+    # The journey's clinic, copied by save() and bulk_create(), so that a clinic's day
+    # (the calendar, the day's export) is read from one index range rather than from
+    # every clinic's appointments that day. A journey never changes clinic.
+    clinic = models.ForeignKey(
+        Clinic,
+        on_delete=models.CASCADE,
+        related_name="+",
+        editable=False,
+        blank=True,
+        db_index=False,
+    )
     kind = models.CharField(max_length=20, choices=AppointmentKind.choices)
     starts_at = models.DateTimeField()
     duration = models.DurationField(default=timedelta(minutes=30))
@@ -56,18 +77,23 @@ class Appointment(models.Model):
     # cancelled together.
     series = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
+    objects = AppointmentRows.as_manager()
+
     class Meta:
         ordering = ["starts_at"]
         indexes = [
             models.Index(fields=["journey", "starts_at"]),
-            # The clinic calendar and the day's export ask for one day's appointments:
-            # without this, every journey of the clinic is probed for that day.
-            models.Index(fields=["starts_at"], name="appointment_by_start"),
+            # The clinic calendar and the day's export ask for one clinic's day.
+            models.Index(fields=["clinic", "starts_at"], name="appointment_by_clinic_day"),
         ]
 
     def __str__(self):
         label = self.test_type.name if self.test_type_id else self.get_kind_display()
         return f"{label} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.clinic_id = self.journey.clinic_id
+        super().save(*args, **kwargs)
 
     @property
     def ends_at(self):
