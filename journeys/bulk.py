@@ -29,7 +29,7 @@ from journeys.demo.clock import (
     surgery_clock,
     therapy_days,
 )
-from journeys.enrolment import due_date_for
+from journeys.enrolment import current_steps_refresh, due_date_for
 from journeys.models import (
     SURGERY_DAY_STEPS,
     Appointment,
@@ -158,6 +158,7 @@ def _seed_batch(catalogue, indexes, *, by, surgeon, now):
     for p in plans:
         _fill_history(catalogue, p, by=by, now=now)
     Stage.objects.bulk_create([s for p in plans for s in p.stages])
+    current_steps_refresh([p.journey.pk for p in plans])
     # Events and items were built with their stage before it had an id; Django takes
     # the id from the saved stage when they are written.
     StageEvent.objects.bulk_create([e for p in plans for e in p.events])

@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,6 +89,8 @@ def journey_enroll(*, patient, procedure, by, surgery_at=None, surgeon=None, loc
         for template in step.checklist_items.all():
             items.append((stage, template))
     Stage.objects.bulk_create(stages)
+    current_steps_refresh([journey.pk])
+    journey.refresh_from_db(fields=["current_step"])
     today = now.astimezone(journey.clinic.zone).date()
     ChecklistItem.objects.bulk_create(
         ChecklistItem(
@@ -109,6 +113,23 @@ def journey_enroll(*, patient, procedure, by, surgery_at=None, surgeon=None, loc
 
 def _not_before(day, floor):
     return max(day, floor) if day is not None else None
+
+
+def current_steps_refresh(journey_ids):
+    """Copy each journey's first stage not done or skipped onto Journey.current_step.
+
+    Called wherever stages are written (enrolment, bulk seeding, every transition), in
+    the same transaction, so the worklist's step filter always agrees with the stages.
+    """
+    first_open = (
+        Stage.objects.filter(journey=OuterRef("pk"))
+        .exclude(status__in=[StageStatus.DONE, StageStatus.SKIPPED])
+        .order_by("position")
+        .values("step")[:1]
+    )
+    Journey.objects.filter(pk__in=journey_ids).update(
+        current_step=Coalesce(Subquery(first_open), Value(""))
+    )
 
 
 def recompute_due_dates(journey):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from journeys.access import is_care_team
 from journeys.audit import audit_record
-from journeys.enrolment import recompute_due_dates
+from journeys.enrolment import current_steps_refresh, recompute_due_dates
 from journeys.models import Stage, StageEvent, StageStatus, Step
 from journeys.readiness import missing_tests
 from journeys.reconcile import reminders_reconcile
@@ -67,6 +67,7 @@ def stage_transition(*, stage, to, by, reason="", at=None, expected_version=None
     if previous == S.DONE:
         stage.completed_at = None
     stage.save(update_fields=["status", "version", "blocked_reason", "started_at", "completed_at"])
+    current_steps_refresh([journey.pk])
     StageEvent.objects.create(
         stage=stage, from_status=previous, to_status=to, by=by, at=at, note=reason
     )

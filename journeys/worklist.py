@@ -78,8 +78,6 @@ def worklist_journeys(user, *, today, filters=None):
     filters = filters or {}
     sort = filters.get("sort") or "surgery"
     journeys = Journey.objects.visible_to(user).filter(status__in=OPEN)
-    if filters.get("step") or sort == "step":
-        journeys = journeys.annotate(current_step=_current_stage_field("step"))
     if sort == "step":
         journeys = journeys.annotate(step_order=_step_order())
     journeys = journeys.filter(_filter_q(filters, user.clinic.zone))
@@ -286,7 +284,6 @@ def _flag_condition(flag, today, validity_days):
 
 def _flags(today, validity_days):
     return {
-        "current_step": _current_stage_field("step"),
         "current_title": _current_stage_field("title"),
         "current_status": _current_stage_field("status"),
         "overdue_items": _count(_overdue_items(today).filter(journey=OuterRef("pk"))),

@@ -40,6 +40,8 @@ def test_seeding_writes_every_patient_with_a_whole_journey(seeded, clinic):
         # Exactly one step is current, unless the journey has not got that far.
         current = journey.stages.exclude(status__in=[StageStatus.DONE, StageStatus.PENDING])
         assert current.count() == 1
+        # The worklist filters by the journey's copy of its current step.
+        assert journey.current_step == current.get().step
 
 
 def test_seeded_patients_cover_every_phase_of_the_journey(seeded):

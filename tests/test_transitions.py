@@ -271,3 +271,30 @@ def test_random_transitions_keep_history_complete_and_states_legal(
         assert s.version == len(events)
         times = [e.at for e in events]
         assert times == sorted(times)
+    assert_current_step(journey)
+
+
+def assert_current_step(journey):
+    """The journey's copy of its current step (the worklist's filter) matches its stages."""
+    journey.refresh_from_db()
+    stages = journey.stages.order_by("position")
+    left = [s.step for s in stages if s.status not in (StageStatus.DONE, StageStatus.SKIPPED)]
+    assert journey.current_step == (left[0] if left else "")
+
+
+def test_the_journey_keeps_its_current_step_through_every_kind_of_move(journey, nurse):
+    assert journey.current_step == Step.CONSULTATION
+    stage_complete(stage=stage(journey, Step.CONSULTATION), by=nurse)
+    journey.refresh_from_db()
+    assert journey.current_step == Step.PREOP_TESTING
+    stage_block(stage=stage(journey, Step.PREOP_TESTING), by=nurse, reason="waiting")
+    assert_current_step(journey)
+    assert journey.current_step == Step.PREOP_TESTING
+    stage_skip(stage=stage(journey, Step.PREPARATION), by=nurse)
+    stage_unblock(stage=stage(journey, Step.PREOP_TESTING), by=nurse)
+    stage_complete(stage=stage(journey, Step.PREOP_TESTING), by=nurse)
+    assert_current_step(journey)
+    assert journey.current_step == Step.ANESTHESIA
+    stage_reopen(stage=stage(journey, Step.CONSULTATION), by=nurse, reason="new scan")
+    assert_current_step(journey)
+    assert journey.current_step == Step.CONSULTATION

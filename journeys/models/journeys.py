@@ -52,6 +52,10 @@ class Journey(models.Model):
     )
     status_reason = models.CharField(max_length=300, blank=True)
     enrolled_at = models.DateTimeField()
+    # The step of the first stage not done or skipped ("" when none is left), kept by
+    # journeys/enrolment.py's current_steps_refresh wherever stages are written: the
+    # worklist filters and sorts a clinic's journeys by it from an index.
+    current_step = models.CharField(max_length=20, choices=Step.choices, blank=True, editable=False)
     # Copied from the procedure at enrolment, like the stages.
     required_tests = models.ManyToManyField(
         "journeys.PreopTestType", blank=True, related_name="journeys"
@@ -69,6 +73,12 @@ class Journey(models.Model):
                 fields=["clinic", "surgery_at", "id"],
                 condition=models.Q(status__in=[JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD]),
                 name="journey_open_by_surgery",
+            ),
+            # The worklist narrowed to one step, in surgery order.
+            models.Index(
+                fields=["clinic", "current_step", "surgery_at", "id"],
+                condition=models.Q(status__in=[JourneyStatus.ACTIVE, JourneyStatus.ON_HOLD]),
+                name="journey_open_by_step",
             ),
         ]
 
