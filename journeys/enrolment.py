@@ -121,15 +121,19 @@ def current_steps_refresh(journey_ids):
     Called wherever stages are written (enrolment, bulk seeding, every transition), in
     the same transaction, so the worklist's step filter always agrees with the stages.
     """
+    Journey.objects.filter(pk__in=journey_ids).update(
+        current_step=Coalesce(current_stage_field("step"), Value(""))
+    )
+
+
+def current_stage_field(name):
+    """A field of each journey's first stage not done or skipped, as a subquery."""
     first_open = (
         Stage.objects.filter(journey=OuterRef("pk"))
         .exclude(status__in=[StageStatus.DONE, StageStatus.SKIPPED])
         .order_by("position")
-        .values("step")[:1]
     )
-    Journey.objects.filter(pk__in=journey_ids).update(
-        current_step=Coalesce(Subquery(first_open), Value(""))
-    )
+    return Subquery(first_open.values(name)[:1])
 
 
 def recompute_due_dates(journey):

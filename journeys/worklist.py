@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from journeys import readiness
+from journeys.enrolment import current_stage_field
 from journeys.models import (
     Appointment,
     AppointmentKind,
@@ -223,16 +224,6 @@ def _step_order():
     return Case(*(When(current_step=step, then=n) for n, step in enumerate(Step.values)))
 
 
-def _current_stage():
-    return Stage.objects.filter(journey=OuterRef("pk")).exclude(
-        status__in=[StageStatus.DONE, StageStatus.SKIPPED]
-    )
-
-
-def _current_stage_field(name):
-    return Subquery(_current_stage().order_by("position").values(name)[:1])
-
-
 def _count(queryset):
     # A correlated COUNT per journey; Coalesce turns "no rows" into 0.
     counted = queryset.order_by().values("journey").annotate(n=Count("pk")).values("n")
@@ -284,8 +275,8 @@ def _flag_condition(flag, today, validity_days):
 
 def _flags(today, validity_days):
     return {
-        "current_title": _current_stage_field("title"),
-        "current_status": _current_stage_field("status"),
+        "current_title": current_stage_field("title"),
+        "current_status": current_stage_field("status"),
         "overdue_items": _count(_overdue_items(today).filter(journey=OuterRef("pk"))),
         "failed_reminders": _count(_failed_reminders().filter(journey=OuterRef("pk"))),
         **_preop_conditions(validity_days),

@@ -92,7 +92,10 @@ class Appointment(models.Model):
         return f"{label} at {self.starts_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
-        self.clinic_id = self.journey.clinic_id
+        # Only when new: a saved appointment already has it, and reading the journey
+        # again would cost every reschedule and result a query.
+        if self.clinic_id is None:
+            self.clinic_id = self.journey.clinic_id
         super().save(*args, **kwargs)
 
     @property
