@@ -110,6 +110,10 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int(
     "DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0
 )
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A form's model choices (a surgeon, a location) are read with QuerySet.iterator(),
+# which on PostgreSQL opens a server-side cursor: three round trips and a held result
+# for a list of a few rows. The project never streams a large result.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "journeys.User"
