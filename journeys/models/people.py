@@ -105,7 +105,12 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=200)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.PATIENT)
     clinic = models.ForeignKey(
-        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+        Clinic,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
+        db_index=False,  # user_by_clinic_role starts with it
     )
     phone = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
@@ -129,6 +134,11 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["full_name"]
+        indexes = [
+            # A clinic's surgeons or coordinators, by name (forms' choices, the care
+            # team page): a clinic's users are mostly its thousands of patients.
+            models.Index(fields=["clinic", "role", "full_name"], name="user_by_clinic_role"),
+        ]
 
     def __str__(self):
         return self.full_name or self.email
