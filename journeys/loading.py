@@ -74,7 +74,9 @@ def load_journey_page(journey, *, with_history=False):
                 "events", queryset=StageEvent.objects.select_related("by").order_by("at", "id")
             )
         )
-    items = ChecklistItem.objects.filter(journey=journey).select_related("done_by")
+    # Who ticked an item is the care team's page's (journeys/care_team_page.py): a
+    # patient's pages show only that it is done, and a user is a costly row to build.
+    items = ChecklistItem.objects.filter(journey=journey)
     appointments = Appointment.objects.filter(journey=journey).select_related(
         "location", "test_type"
     )

@@ -19,8 +19,9 @@ from journeys.views.surgery_day import surgery_live_context
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
 # The home page's journey is the signed-in patient's own: the patient is request.user,
-# already loaded, and joining the user table again cost a third of the query.
-HOME_QS = Journey.objects.select_related("clinic", "surgery_location", "surgeon")
+# already loaded, and joining the user table again cost a third of the query. The page
+# does not name the surgeon, so that join is left out too.
+HOME_QS = Journey.objects.select_related("clinic", "surgery_location")
 
 
 @login_required
