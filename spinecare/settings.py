@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",  # allauth's security-key list ({% load humanize %})
+    "django.forms",  # its widget templates, for FORM_RENDERER below
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -78,6 +79,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "spinecare.urls"
 WSGI_APPLICATION = "spinecare.wsgi.application"
 
+# Forms render through the project's templates, so templates/django/forms/ can replace
+# one of Django's widget templates (and the cached loader serves them in production).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
