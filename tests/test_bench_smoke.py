@@ -31,6 +31,7 @@ def test_a_small_benchmark_writes_every_section_without_errors(bench_services, t
         workers=2,
         dispatch=40,
         processes=[1],
+        instructions=False,  # tests/test_bench_instructions.py counts a few pages
         output=str(output),
     )
 
@@ -64,6 +65,7 @@ def test_a_small_benchmark_writes_every_section_without_errors(bench_services, t
     assert "| outbox | 1 | 40 |" in text
     assert "| Celery ETA | 1 | 40 |" in text
     assert "gunicorn worker" in text
+    assert "CPU instructions per request: not counted" in text
 
 
 def test_the_floor_page_exists_only_when_the_benchmark_serves_the_site(client, patient):

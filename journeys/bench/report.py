@@ -27,6 +27,7 @@ class Results:
     load: list = field(default_factory=list)  # LoadResult, at the largest N
     # The same pages with a new database connection per request, at one user count.
     load_per_request: list = field(default_factory=list)
+    instructions: list | None = None  # InstructionCount; None: not counted
     load_n: int | None = None
     reconcile: tuple | None = None  # (journeys, seconds)
     dispatch: list = field(default_factory=list)  # DispatchResult
@@ -90,6 +91,7 @@ def render(results):
         _load(results),
         _references(results),
         _load_per_request(results),
+        _instructions(results),
         _queries(results),
         _engine(results),
         _memory(results),
@@ -266,6 +268,37 @@ def _load_per_request(results):
         + "\n\nA new connection costs every request the same few milliseconds, the floor "
         "too, so the ratios look better and every page is slower; the goals above are "
         "judged on production's setting."
+    )
+
+
+def _instructions(results):
+    """CPU instructions per request: the pages' cost beside the floor's, without noise."""
+    if results.instructions is None:
+        return (
+            "CPU instructions per request: not counted (valgrind is not installed, or "
+            "`--no-instructions`)."
+        )
+    floor = next((c for c in results.instructions if c.label.startswith("floor")), None)
+    rows = []
+    for count in results.instructions:
+        if count.per_request is None:
+            rows.append((count.label, "not available", ""))
+            continue
+        relative = count.per_request / floor.per_request if floor and floor.per_request else None
+        rows.append(
+            (
+                count.label,
+                f"{count.per_request / 1000:,.0f}",
+                f"{relative:.1f}" if relative else "",
+            )
+        )
+    return (
+        "CPU instructions per request, counted by valgrind's callgrind in the web process "
+        "(Python, Django, psycopg2's side of each query; not PostgreSQL's work), on the "
+        "sample journey with production settings. Unlike the rates above, they stay within "
+        "a quarter of a percent from run to run for the same code and data, whatever else "
+        "the machine does (journeys/bench/instructions.py):\n\n"
+        + table(["page", "thousand instructions", "times the floor"], rows)
     )
 
 

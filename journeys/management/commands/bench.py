@@ -5,6 +5,7 @@ It writes thousands of patients, so it refuses a database whose name does not sa
 is for benchmarks (or tests).
 """
 
+import argparse
 import os
 import shutil
 import tempfile
@@ -14,7 +15,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from journeys.bench import engine, load, queries, report, seeding
+from journeys.bench import engine, instructions, load, queries, report, seeding
+from journeys.bench.pages import FLOOR, PAGES, REFERENCES
 from journeys.bench.processes import ROOT, ProcessFailed, database_url
 
 
@@ -58,6 +60,12 @@ class Command(BaseCommand):
             type=int,
             default=120,
             help="seconds a dispatch run may take; the rate is then over what was sent",
+        )
+        parser.add_argument(
+            "--instructions",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="count CPU instructions per page request with valgrind (a few minutes)",
         )
         parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
 
@@ -145,6 +153,8 @@ class Command(BaseCommand):
             seconds=options["duration"],
             workers=options["workers"],
         )
+        if options["instructions"]:
+            results.instructions = self._instructions(largest, env)
         self.stderr.write("Reconciling every journey…")
         journeys, seconds = engine.time_reconcile_all()
         results.reconcile = (journeys, seconds)
@@ -161,3 +171,10 @@ class Command(BaseCommand):
         for approach, kib in celery_rss.items():
             results.rss[f"Celery worker ({approach})"] = kib
         return results
+
+    def _instructions(self, bench, env):
+        if not instructions.available():
+            self.stderr.write("No valgrind: instructions per request not counted.")
+            return None
+        self.stderr.write("Counting instructions per request (callgrind)…")
+        return instructions.count_instructions(bench, [FLOOR, *REFERENCES, *PAGES], env=env)

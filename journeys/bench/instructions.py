@@ -1,0 +1,94 @@
+"""CPU instructions per request, counted by valgrind's callgrind.
+
+The throughput ratios of journeys/bench/load.py move with whatever else the machine is
+doing; an instruction count hardly does: the same code and data give the same count
+within a quarter of a percent (two runs of the floor, the layout and the audited read
+here differed by 0.10%, 0.23% and 0.02%). So a change to a page can be judged by its
+count, and a page's cost read beside the floor's.
+
+Each page is asked for in a process of its own (journeys/bench/replay.py), under
+callgrind, with the production settings gunicorn runs with: FEW times, then MORE
+times. The difference, per request, leaves out start-up and the first request's
+filling of per-process caches. It counts the web process (Python, Django and
+psycopg2's side of each query), not PostgreSQL's work.
+"""
+
+import json
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from journeys.bench.processes import ROOT, ProcessFailed, python
+
+FEW, MORE = 2, 7
+COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+@dataclass
+class InstructionCount:
+    label: str
+    per_request: int | None  # None: the page is not available
+    reference: bool = False
+
+
+def available():
+    return shutil.which("valgrind") is not None
+
+
+def count_instructions(bench, pages, *, env, processes=2):
+    """One InstructionCount per page, for the bench's sample journey."""
+    # Production settings serve static files from a manifest: collect them first, as
+    # journeys/bench/load.py does for gunicorn.
+    subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        python("manage.py", "collectstatic", "--noinput", "-v", "0"),
+        env=env,
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+    )
+    journey = bench.sample_journey()
+    targets = {}
+    for page in pages:
+        path = page.path(journey)
+        targets[page.label] = (path, page.user(bench, journey).pk) if path else None
+    runs = [(target, times) for target in targets.values() if target for times in (FEW, MORE)]
+    with ThreadPoolExecutor(processes) as pool:
+        collected = pool.map(lambda run: _collected(*run, env=env), runs)
+        counted = dict(zip(runs, collected, strict=True))
+    return [
+        InstructionCount(
+            page.label,
+            _per_request(counted, targets[page.label]),
+            reference=page.bench_path != "" and not page.label.startswith("floor"),
+        )
+        for page in pages
+    ]
+
+
+def _per_request(counted, target):
+    if target is None:
+        return None
+    return (counted[(target, MORE)] - counted[(target, FEW)]) // (MORE - FEW)
+
+
+def _collected(target, times, *, env):
+    """Instructions callgrind counted in one replay process asking `times` times."""
+    path, user = target
+    command = [
+        "valgrind",
+        "--tool=callgrind",
+        "--callgrind-out-file=/dev/null",
+        *python("-m", "journeys.bench.replay", json.dumps({"path": path, "user": user})),
+        str(times),
+    ]
+    # A fixed hash seed: sets and dicts of strings then do the same work in every run.
+    env = {**env, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(  # noqa: S603 (our own interpreter and module)
+        command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    found = COLLECTED.search(done.stderr)
+    if done.returncode != 0 or found is None:
+        raise ProcessFailed(f"callgrind replay of {path}: {done.stderr[-2000:]}")
+    return int(found.group(1))

@@ -1,0 +1,55 @@
+"""The benchmark's instruction counts (journeys/bench/instructions.py): real callgrind
+runs of real pages, so the table in docs/benchmarks.md means what it says."""
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from journeys.bench import instructions
+from journeys.bench.load import new_secret_key, production_env
+from journeys.bench.pages import FLOOR, REFERENCES, Page
+from journeys.bench.processes import database_url
+from journeys.bench.report import Results, _instructions
+from journeys.bench.seeding import seed_installation
+from tests.conftest import require_service
+
+
+@pytest.fixture
+def bench(transactional_db, role_groups, redis_url, tmp_path):
+    require_service("PostgreSQL", connection.vendor == "postgresql", "set DATABASE_URL")
+    require_service("valgrind", instructions.available(), "apt-get install valgrind")
+    env = production_env(
+        database_url=database_url(connection.settings_dict),
+        redis_url=settings.REDIS_URL,
+        var_dir=tmp_path / "var",
+        secret_key=new_secret_key(),
+    )
+    return seed_installation(5), env
+
+
+def test_a_page_counts_the_same_twice_and_more_than_what_it_adds_to(bench):
+    clinic, env = bench
+    floor, layout = FLOOR, REFERENCES[0]
+
+    first = instructions.count_instructions(clinic, [floor, layout], env=env)
+    again = instructions.count_instructions(clinic, [floor], env=env)
+
+    floor_count, layout_count = (count.per_request for count in first)
+    # The same code and data, the same count (within a quarter of a percent): that is
+    # what lets one run's table be compared with another's.
+    assert abs(again[0].per_request - floor_count) <= floor_count / 400
+    # The layout is the floor plus a template: more work, counted as more.
+    assert layout_count > floor_count * 1.1
+    assert first[1].reference and not first[0].reference
+
+
+def test_a_page_the_project_does_not_have_is_reported_not_available(bench):
+    clinic, env = bench
+    missing = Page("a page that is not there", "journeys:no-such-page", "patient")
+
+    counts = instructions.count_instructions(clinic, [missing], env=env)
+
+    assert counts[0].per_request is None
+    results = Results()
+    results.instructions = counts
+    assert "| a page that is not there | not available |  |" in _instructions(results)
