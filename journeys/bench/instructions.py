@@ -30,7 +30,6 @@ COLLECTED = re.compile(r"Collected : (\d+)")
 class InstructionCount:
     label: str
     per_request: int | None  # None: the page is not available
-    reference: bool = False
 
 
 def available():
@@ -58,12 +57,7 @@ def count_instructions(bench, pages, *, env, processes=2):
         collected = pool.map(lambda run: _collected(*run, env=env), runs)
         counted = dict(zip(runs, collected, strict=True))
     return [
-        InstructionCount(
-            page.label,
-            _per_request(counted, targets[page.label]),
-            reference=page.bench_path != "" and not page.label.startswith("floor"),
-        )
-        for page in pages
+        InstructionCount(page.label, _per_request(counted, targets[page.label])) for page in pages
     ]
 
 
