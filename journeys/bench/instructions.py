@@ -20,6 +20,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from journeys.bench.load import collect_static
 from journeys.bench.processes import ROOT, ProcessFailed, python
 
 FEW, MORE = 2, 7
@@ -38,15 +39,7 @@ def available():
 
 def count_instructions(bench, pages, *, env, processes=2):
     """One InstructionCount per page, for the bench's sample journey."""
-    # Production settings serve static files from a manifest: collect them first, as
-    # journeys/bench/load.py does for gunicorn.
-    subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
-        python("manage.py", "collectstatic", "--noinput", "-v", "0"),
-        env=env,
-        cwd=ROOT,
-        check=True,
-        timeout=300,
-    )
+    collect_static(env)
     journey = bench.sample_journey()
     targets = {}
     for page in pages:
