@@ -4,9 +4,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Prefetch
+from django.db.models import DateTimeField, ExpressionWrapper, F, Prefetch
+from django.utils import timezone
 
-from journeys.models import Appointment, ChecklistItem, Stage, StageEvent, StageStatus
+from journeys.models import (
+    Appointment,
+    AppointmentStatus,
+    ChecklistItem,
+    Stage,
+    StageEvent,
+    StageStatus,
+)
 from journeys.next_step import next_step
 from journeys.notes import shared_notes
 
@@ -65,8 +73,12 @@ def _completed_by(stage):
     return done[-1].by if done else None
 
 
-def load_journey_page(journey, *, with_history=False):
-    """Queries: stages (+1 for their history when asked), checklist items, appointments."""
+def load_journey_page(journey, *, with_history=False, next_appointment_only=False):
+    """Queries: stages (+1 for their history when asked), checklist items, appointments.
+
+    With next_appointment_only, `appointments` holds at most the one the next step
+    shows (journeys/next_step.py): a page that lists none need not build them all.
+    """
     stages = Stage.objects.filter(journey=journey).order_by("position")
     if with_history:
         stages = stages.prefetch_related(
@@ -77,12 +89,24 @@ def load_journey_page(journey, *, with_history=False):
     # Who ticked an item is the care team's page's (journeys/care_team_page.py): a
     # patient's pages show only that it is done, and a user is a costly row to build.
     items = ChecklistItem.objects.filter(journey=journey)
-    appointments = Appointment.objects.filter(journey=journey).select_related(
-        "location", "test_type"
+    appointments = (
+        Appointment.objects.filter(journey=journey)
+        .select_related("location", "test_type")
+        .order_by("starts_at")
     )
+    if next_appointment_only:
+        appointments = _still_to_come(appointments)[:1]
     return JourneyPage(
         journey=journey,
         stages=list(stages),
         items=list(items.order_by("due_date", "id")),
-        appointments=list(appointments.order_by("starts_at")),
+        appointments=list(appointments),
+    )
+
+
+def _still_to_come(appointments):
+    """The scheduled appointments not over yet: next_step's `upcoming`, in SQL."""
+    ends_at = ExpressionWrapper(F("starts_at") + F("duration"), output_field=DateTimeField())
+    return appointments.alias(ends_at=ends_at).filter(
+        status=AppointmentStatus.SCHEDULED, ends_at__gte=timezone.now()
     )

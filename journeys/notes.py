@@ -43,24 +43,21 @@ def note_add(*, journey, by, text, visible_to_patient=False, request=None):
     return note
 
 
-# What the care team's page shows of a note: its author's name, not their whole account.
+# What a page shows of a note: its author's name, not their whole account.
 _Note = namedtuple("_Note", "author created_at visible_to_patient text")
 
 
 def journey_notes(journey):
     """Every note on `journey`, newest first: the care team's view (one query), each with
     its author's name."""
-    notes = Note.objects.filter(journey=journey)
-    return [
-        _Note(*note)
-        for note in notes.values_list(
-            "author__full_name", "created_at", "visible_to_patient", "text"
-        )
-    ]
+    return _notes(Note.objects.filter(journey=journey))
 
 
 def shared_notes(journey):
     """The notes the care team chose to show the patient, newest first (one query)."""
-    return list(
-        Note.objects.filter(journey=journey, visible_to_patient=True).select_related("author")
-    )
+    return _notes(Note.objects.filter(journey=journey, visible_to_patient=True))
+
+
+def _notes(notes):
+    fields = ("author__full_name", "created_at", "visible_to_patient", "text")
+    return [_Note(*note) for note in notes.values_list(*fields)]

@@ -3,8 +3,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from journeys.models import Appointment, AppointmentKind, AuditEvent, Owner, Step
+from journeys.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AuditEvent,
+    Owner,
+    Step,
+)
 from journeys.transitions import stage_complete
 from tests.conftest import grow
 
@@ -137,6 +145,30 @@ def test_appointment_times_show_in_the_clinics_time_zone_not_the_servers(patient
     # 15:00 UTC is 10:00 in New York in winter (the server's zone would say 07:00).
     assert utc_start.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") in page
     assert utc_start.astimezone(ZoneInfo("America/Los_Angeles")).strftime(", %H:%M") not in page
+
+
+def test_the_next_appointment_is_the_first_scheduled_one_not_yet_over(patient_client, journey):
+    now = timezone.now()
+    for kind, starts_at, status in [
+        (AppointmentKind.FOLLOW_UP, now - timedelta(days=1), AppointmentStatus.SCHEDULED),
+        (AppointmentKind.CONSULTATION, now - timedelta(minutes=30), AppointmentStatus.CANCELLED),
+        (AppointmentKind.THERAPY, now - timedelta(minutes=20), AppointmentStatus.SCHEDULED),
+        (AppointmentKind.FOLLOW_UP, now + timedelta(hours=2), AppointmentStatus.SCHEDULED),
+    ]:
+        Appointment.objects.create(
+            journey=journey,
+            kind=kind,
+            starts_at=starts_at,
+            duration=timedelta(hours=1),
+            status=status,
+        )
+
+    page = patient_client.get(reverse("journeys:home")).content.decode()
+
+    # The therapy session began 20 minutes ago and runs an hour: it is still the next.
+    shown = page.split("Next appointment")[1].split("</p>")[0]
+    assert "Physical therapy" in shown
+    assert "Consultation" not in shown and "Follow-up" not in shown
 
 
 def test_a_patient_reads_their_upcoming_reminders_in_plain_words(patient_client, journey):

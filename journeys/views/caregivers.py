@@ -84,7 +84,7 @@ def follower_home(request):
 
 def render_followed(request, journey):
     """One followed journey, read-only: steps, surgery-day times, what the patient must do."""
-    page = load_journey_page(journey)
+    page = load_journey_page(journey, next_appointment_only=True)
     audit_journey_view(request, journey)
     context = {"page": page, "journey": journey, "next": page.next}
     context.update(surgery_live_context(journey, page.stages))

@@ -19,9 +19,9 @@ from journeys.views.surgery_day import surgery_live_context
 
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgery_location", "surgeon")
 # The home page's journey is the signed-in patient's own: the patient is request.user,
-# already loaded, and joining the user table again cost a third of the query. The page
-# does not name the surgeon, so that join is left out too.
-HOME_QS = Journey.objects.select_related("clinic", "surgery_location")
+# already loaded with their clinic, and joining the user table again cost a third of
+# the query. The page does not name the surgeon, so that join is left out too.
+HOME_QS = Journey.objects.select_related("surgery_location")
 
 
 @login_required
@@ -34,6 +34,8 @@ def home(request):
     if journey is None:
         return render(request, "patient/no_journey.html")
     journey.patient = request.user  # visible_to: a patient sees only their own journeys
+    if journey.clinic_id == request.user.clinic_id:
+        journey.clinic = request.user.clinic
     return _render_journey(request, journey, "patient/home.html")
 
 
@@ -50,7 +52,7 @@ def journey_detail(request, journey_id):
 
 
 def _render_journey(request, journey, template):
-    page = load_journey_page(journey)
+    page = load_journey_page(journey, next_appointment_only=True)
     audit_journey_view(request, journey)
     context = {
         "page": page,
