@@ -117,8 +117,8 @@ def test_signed_out_visitor_is_sent_to_sign_in(client, journey):
 def test_home_runs_the_same_number_of_queries_however_big_the_journey(
     patient_client, journey, nurse, django_assert_max_num_queries
 ):
-    # session, user, clinic, journey (+clinic, patient, location, surgeon), stages,
-    # items, appointments, audit insert, and the session save (savepoint, update,
+    # session, user (+clinic), journey (+location), stages, items, the next
+    # appointment, audit insert, notes, and the session save (savepoint, update,
     # release inside the test's transaction).
     with django_assert_max_num_queries(12) as small:
         patient_client.get(reverse("journeys:home"))
