@@ -9,6 +9,7 @@ building a journey, a patient, a location and a test for every row was most of i
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import cache
 from itertools import groupby
 
 from django.db.models import Exists, OuterRef
@@ -124,15 +125,25 @@ def _appointment_entries(user, start, end, zone):
     return entries
 
 
-def _surgery_entries(journeys, start, end, zone):
-    schedule = url_format("journeys:schedule", 1)
+@cache
+def _unbooked_surgeries():
+    """Journeys with a surgery date and no surgery appointment of their own.
+
+    Built once per process: resolving the Exists() anew cost the page about as much as
+    running its query. Filtering clones it, so the shared queryset never changes.
+    """
     booked = Appointment.objects.filter(
         journey=OuterRef("pk"), kind=AppointmentKind.SURGERY
     ).exclude(status=AppointmentStatus.CANCELLED)
+    return Journey.objects.exclude(status=JourneyStatus.CANCELLED).exclude(Exists(booked))
+
+
+def _surgery_entries(user, start, end, zone):
+    schedule = url_format("journeys:schedule", 1)
     rows = (
-        journeys.filter(surgery_at__gte=start, surgery_at__lt=end)
-        .exclude(status=JourneyStatus.CANCELLED)
-        .exclude(Exists(booked))
+        _unbooked_surgeries()
+        .visible_to(user)
+        .filter(surgery_at__gte=start, surgery_at__lt=end)
         .values("pk", "patient_id", "patient__full_name", "surgery_at", "surgery_location__name")
     )
     return [
@@ -156,10 +167,9 @@ def clinic_calendar(user, first, days):
     """`days` Day rows from `first`, each with its places and their entries by time."""
     zone = user.clinic.zone
     start, end = day_bounds(first, days, zone)
-    journeys = Journey.objects.visible_to(user)
     entries = [
         *_appointment_entries(user, start, end, zone),
-        *_surgery_entries(journeys, start, end, zone),
+        *_surgery_entries(user, start, end, zone),
     ]
     no_place = _("No location")
 

@@ -7,14 +7,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from journeys.enrolment import journey_enroll
+from journeys.enrolment import journey_enroll, journey_set_status
 from journeys.models import (
     Appointment,
     AppointmentKind,
     AuditEvent,
+    JourneyStatus,
     Location,
     PreopResult,
     PreopTestType,
+    ProcedureTemplate,
     Role,
 )
 from journeys.scheduling import preop_result_record, preop_test_schedule
@@ -294,6 +296,32 @@ def test_the_calendar_shows_no_other_clinics_appointments(
     ).content.decode()
 
     assert other_clinic_journey.patient.full_name not in page
+
+
+def test_the_calendar_shows_only_this_clinics_surgeries_still_to_happen(
+    coordinator_client, journey, fusion, stranger, other_clinic, other_clinic_nurse, coordinator
+):
+    cancelled = journey_enroll(
+        patient=stranger, procedure=fusion, by=coordinator, surgery_at=at(29, 9)
+    )
+    journey_set_status(
+        journey=cancelled, status=JourneyStatus.CANCELLED, by=coordinator, reason="Moved away"
+    )
+    elsewhere = make_user("patient@other.example", Role.PATIENT, other_clinic, "Otto Elsewhere")
+    journey_enroll(
+        patient=elsewhere,
+        procedure=ProcedureTemplate.objects.get(clinic=other_clinic, name=fusion.name),
+        by=other_clinic_nurse,
+        surgery_at=at(29, 11),
+    )
+
+    page = coordinator_client.get(
+        url("coordinator-calendar"), {"date": "2027-03-29"}
+    ).content.decode()
+
+    # Only the journey's own surgery, set by date: not a cancelled one, not another clinic's.
+    assert "Pat Patient" in page
+    assert "Stan Stranger" not in page and "Otto Elsewhere" not in page
 
 
 def test_the_calendar_links_each_entry_to_its_patients_bookings_and_its_appointment(
