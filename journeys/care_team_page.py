@@ -47,6 +47,59 @@ _Reminder = namedtuple(
 )
 
 
+def _user(relation):
+    return f"{relation}__full_name", f"{relation}__email"
+
+
+# The rows each query reads, built once: resolving the fields and joins of a queryset
+# cost about as much as running it. Each page filters them to its journey (a clone).
+STAGE_ROWS = Stage.objects.order_by("position", "events__at", "events__id").values_list(
+    "pk",
+    "step",
+    "title",
+    "status",
+    "blocked_reason",
+    "started_at",
+    "completed_at",
+    "version",
+    "events__at",
+    "events__from_status",
+    "events__to_status",
+    "events__note",
+    *_user("events__by"),
+)
+ITEM_ROWS = ChecklistItem.objects.order_by("due_date", "id").values_list(
+    "pk", "stage_id", "text", "owner", "due_date", "done_at", *_user("done_by")
+)
+APPOINTMENT_ROWS = Appointment.objects.order_by("starts_at").values_list(
+    "pk",
+    "kind",
+    "test_type_id",
+    "status",
+    "result",
+    "starts_at",
+    "duration",
+    "test_type__name",
+    "location__name",
+    "result_note",
+    named=True,
+)
+TEST_ROWS = PreopTestType.objects.values_list("pk", "name", "validity_days")  # By name.
+REMINDER_ROWS = Reminder.objects.order_by("due_at", "id").values_list(
+    "pk",
+    "due_at",
+    "subject",
+    "body",
+    "urgent",
+    "channel",
+    "status",
+    "sent_at",
+    "attempts",
+    "last_error",
+    named=True,
+)
+
+
 @dataclass
 class CareTeamPage(JourneyPage):
     """A journey as the care team's page shows it: each stage with its history, the
@@ -75,25 +128,7 @@ def _stages(journey, dates):
     each event of a stage, or a single row with no event for a stage without history."""
     statuses = choice_labels(StageStatus.choices)
     action = url_format("journeys:stage-action", 2)
-    rows = (
-        Stage.objects.filter(journey=journey)
-        .order_by("position", "events__at", "events__id")
-        .values_list(
-            "pk",
-            "step",
-            "title",
-            "status",
-            "blocked_reason",
-            "started_at",
-            "completed_at",
-            "version",
-            "events__at",
-            "events__from_status",
-            "events__to_status",
-            "events__note",
-            *_user("events__by"),
-        )
-    )
+    rows = STAGE_ROWS.filter(journey=journey)
     stages = {}
     for pk, step, title, status, reason, started, completed, version, *event in rows:
         if pk not in stages:
@@ -129,11 +164,7 @@ def _items(journey, dates):
     owners = choice_labels(Owner.choices)
     toggle = url_format("journeys:checklist-toggle", 2)
     remove = url_format("journeys:checklist-remove", 2)
-    rows = (
-        ChecklistItem.objects.filter(journey=journey)
-        .order_by("due_date", "id")
-        .values_list("pk", "stage_id", "text", "owner", "due_date", "done_at", *_user("done_by"))
-    )
+    rows = ITEM_ROWS.filter(journey=journey)
     return [
         _Item(
             pk,
@@ -155,23 +186,7 @@ def _appointments(journey, dates):
     kinds = choice_labels(AppointmentKind.choices)
     statuses = choice_labels(AppointmentStatus.choices)
     results = choice_labels(PreopResult.choices)
-    rows = (
-        Appointment.objects.filter(journey=journey)
-        .order_by("starts_at")
-        .values_list(
-            "pk",
-            "kind",
-            "test_type_id",
-            "status",
-            "result",
-            "starts_at",
-            "duration",
-            "test_type__name",
-            "location__name",
-            "result_note",
-            named=True,
-        )
-    )
+    rows = APPOINTMENT_ROWS.filter(journey=journey)
     return [
         _Appointment(
             a.pk,
@@ -194,29 +209,12 @@ def _appointments(journey, dates):
 
 
 def _required_tests(journey):
-    required = PreopTestType.objects.filter(journeys=journey)  # In the order of their names.
-    return [_Test(*test) for test in required.values_list("pk", "name", "validity_days")]
+    return [_Test(*test) for test in TEST_ROWS.filter(journeys=journey)]
 
 
 def _reminders(journey, dates):
     channels, statuses = choice_labels(Channel.choices), choice_labels(ReminderStatus.choices)
-    rows = (
-        Reminder.objects.filter(journey=journey)
-        .order_by("due_at", "id")
-        .values_list(
-            "pk",
-            "due_at",
-            "subject",
-            "body",
-            "urgent",
-            "channel",
-            "status",
-            "sent_at",
-            "attempts",
-            "last_error",
-            named=True,
-        )
-    )
+    rows = REMINDER_ROWS.filter(journey=journey)
     return [
         _Reminder(
             r.pk,
@@ -233,10 +231,6 @@ def _reminders(journey, dates):
         )
         for r in rows
     ]
-
-
-def _user(relation):
-    return f"{relation}__full_name", f"{relation}__email"
 
 
 def _user_name(full_name, email):

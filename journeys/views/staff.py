@@ -1,6 +1,6 @@
 """The care team's pages: the clinic's patients, stage updates, one journey's checklist."""
 
-from functools import wraps
+from functools import cache, wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -79,11 +79,13 @@ ACTIONS = {
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgeon", "surgery_location")
 
 
+@cache
 def _with_medicine_counts():
     """The journey with how many medicines it has, and how many still need classifying:
     the patient page links to the medicines page instead of loading them. Counted over a
     join in the journey's own query (two subqueries cost more to compile than to run);
-    without the surgeon, whom the page does not name."""
+    without the surgeon, whom the page does not name. Built once per process, as
+    resolving the counts cost more than the query: filtering clones it."""
     unclassified = Q(medications__medication__isnull=True)
     return Journey.objects.select_related("clinic", "patient", "surgery_location").annotate(
         medicine_count=Count("medications"),
