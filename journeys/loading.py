@@ -73,40 +73,38 @@ def _completed_by(stage):
     return done[-1].by if done else None
 
 
+# Built once: resolving a queryset's joins and expressions cost about as much as
+# running it. Each page filters them to its journey (a clone).
+STAGES = Stage.objects.order_by("position")
+STAGES_WITH_HISTORY = STAGES.prefetch_related(
+    Prefetch("events", queryset=StageEvent.objects.select_related("by").order_by("at", "id"))
+)
+# Who ticked an item is the care team's page's (journeys/care_team_page.py): a
+# patient's pages show only that it is done, and a user is a costly row to build.
+ITEMS = ChecklistItem.objects.order_by("due_date", "id")
+APPOINTMENTS = Appointment.objects.select_related("location", "test_type").order_by("starts_at")
+# next_step's `upcoming`, in SQL: scheduled, and not over at the time given.
+SCHEDULED_APPOINTMENTS = APPOINTMENTS.alias(
+    ends_at=ExpressionWrapper(F("starts_at") + F("duration"), output_field=DateTimeField())
+).filter(status=AppointmentStatus.SCHEDULED)
+
+
 def load_journey_page(journey, *, with_history=False, next_appointment_only=False):
     """Queries: stages (+1 for their history when asked), checklist items, appointments.
 
     With next_appointment_only, `appointments` holds at most the one the next step
     shows (journeys/next_step.py): a page that lists none need not build them all.
     """
-    stages = Stage.objects.filter(journey=journey).order_by("position")
-    if with_history:
-        stages = stages.prefetch_related(
-            Prefetch(
-                "events", queryset=StageEvent.objects.select_related("by").order_by("at", "id")
-            )
-        )
-    # Who ticked an item is the care team's page's (journeys/care_team_page.py): a
-    # patient's pages show only that it is done, and a user is a costly row to build.
-    items = ChecklistItem.objects.filter(journey=journey)
-    appointments = (
-        Appointment.objects.filter(journey=journey)
-        .select_related("location", "test_type")
-        .order_by("starts_at")
-    )
+    stages = STAGES_WITH_HISTORY if with_history else STAGES
     if next_appointment_only:
-        appointments = _still_to_come(appointments)[:1]
+        appointments = SCHEDULED_APPOINTMENTS.filter(journey=journey, ends_at__gte=timezone.now())[
+            :1
+        ]
+    else:
+        appointments = APPOINTMENTS.filter(journey=journey)
     return JourneyPage(
         journey=journey,
-        stages=list(stages),
-        items=list(items.order_by("due_date", "id")),
+        stages=list(stages.filter(journey=journey)),
+        items=list(ITEMS.filter(journey=journey)),
         appointments=list(appointments),
-    )
-
-
-def _still_to_come(appointments):
-    """The scheduled appointments not over yet: next_step's `upcoming`, in SQL."""
-    ends_at = ExpressionWrapper(F("starts_at") + F("duration"), output_field=DateTimeField())
-    return appointments.alias(ends_at=ends_at).filter(
-        status=AppointmentStatus.SCHEDULED, ends_at__gte=timezone.now()
     )
