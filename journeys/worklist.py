@@ -160,38 +160,24 @@ def with_row_text(journeys):
 def _current_stages(ids):
     """Each journey's first stage not done or skipped."""
     current = {}
-    stages = (
-        Stage.objects.filter(journey_id__in=ids)
-        .exclude(status__in=[StageStatus.DONE, StageStatus.SKIPPED])
-        .order_by("journey_id", "position")
-        .values("journey_id", "step", "title", "status")
-    )
-    for stage in stages:
+    for stage in OPEN_STAGES.filter(journey_id__in=ids):
         current.setdefault(stage["journey_id"], stage)
     return current
 
 
 def _counts(ids, today):
     """Overdue checklist items and failed reminders per journey, in one query."""
-    overdue = (
-        _overdue_items(today)
-        .filter(journey_id__in=ids)
-        .annotate(kind=Value("overdue"))
-        .values("journey_id", "kind")
-        .annotate(n=Count("pk"))
-    )
-    failed = (
-        _failed_reminders()
-        .filter(journey_id__in=ids)
-        .annotate(kind=Value("failed"))
-        .values("journey_id", "kind")
-        .annotate(n=Count("pk"))
-    )
+    overdue = OVERDUE_PER_JOURNEY.filter(journey_id__in=ids, due_date__lt=today)
+    failed = FAILED_PER_JOURNEY.filter(journey_id__in=ids)
     counts = {"overdue": {}, "failed": {}}
     # order_by() on the union too, or the first model's Meta ordering applies to it.
-    for row in overdue.order_by().union(failed.order_by(), all=True).order_by():
+    for row in overdue.union(failed, all=True).order_by():
         counts[row["kind"]][row["journey_id"]] = row["n"]
     return counts["overdue"], counts["failed"]
+
+
+def _per_journey(rows, kind):
+    return rows.annotate(kind=Value(kind)).values("journey_id", "kind").annotate(n=Count("pk"))
 
 
 # What readiness.missing_tests reads of a test and of an appointment: plain tuples, as a
@@ -200,21 +186,41 @@ _Test = namedtuple("_Test", "pk name validity_days")
 _Booked = namedtuple("_Booked", "kind test_type_id status result starts_at")
 
 
+# The rows page_with_flags reads, built once: resolving a queryset's fields and joins
+# cost about as much as running it. Each page filters them to its rows (a clone).
+OPEN_STAGES = (
+    Stage.objects.exclude(status__in=[StageStatus.DONE, StageStatus.SKIPPED])
+    .order_by("journey_id", "position")
+    .values("journey_id", "step", "title", "status")
+)
+REQUIRED_TESTS = Journey.required_tests.through.objects.values_list(
+    "journey_id", "preoptesttype_id", "preoptesttype__name", "preoptesttype__validity_days"
+)
+BOOKED_TESTS = (
+    Appointment.objects.filter(kind=AppointmentKind.PREOP_TEST)
+    .exclude(status=AppointmentStatus.CANCELLED)
+    .order_by()
+    .values_list("journey_id", *_Booked._fields)
+)
+
+
+# Overdue: open items of a stage not skipped, due before the clinic's today.
+OPEN_ITEMS = ChecklistItem.objects.filter(done_at__isnull=True).exclude(
+    stage__status=StageStatus.SKIPPED
+)
+FAILED_REMINDERS = Reminder.objects.filter(status=ReminderStatus.FAILED)
+# Counted per journey, for _counts to filter to a page's rows (and a date: a filter
+# on a row's own field after the count still goes to WHERE, before the grouping).
+OVERDUE_PER_JOURNEY = _per_journey(OPEN_ITEMS, "overdue").order_by()
+FAILED_PER_JOURNEY = _per_journey(FAILED_REMINDERS, "failed").order_by()
+
+
 def _preop(ids):
     """Each journey's required tests and its pre-op appointments that still count."""
     tests, appointments = {}, {}
-    required = Journey.required_tests.through.objects.filter(journey_id__in=ids).values_list(
-        "journey_id", "preoptesttype_id", "preoptesttype__name", "preoptesttype__validity_days"
-    )
-    for journey_id, *test in required:
+    for journey_id, *test in REQUIRED_TESTS.filter(journey_id__in=ids):
         tests.setdefault(journey_id, []).append(_Test(*test))
-    booked = (
-        Appointment.objects.filter(journey_id__in=ids, kind=AppointmentKind.PREOP_TEST)
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .order_by()
-        .values_list("journey_id", *_Booked._fields)
-    )
-    for journey_id, *appointment in booked:
+    for journey_id, *appointment in BOOKED_TESTS.filter(journey_id__in=ids):
         appointments.setdefault(journey_id, []).append(_Booked(*appointment))
     return tests, appointments
 
@@ -231,13 +237,11 @@ def _count(queryset):
 
 
 def _overdue_items(today):
-    return ChecklistItem.objects.filter(done_at__isnull=True, due_date__lt=today).exclude(
-        stage__status=StageStatus.SKIPPED
-    )
+    return OPEN_ITEMS.filter(due_date__lt=today)
 
 
 def _failed_reminders():
-    return Reminder.objects.filter(status=ReminderStatus.FAILED)
+    return FAILED_REMINDERS
 
 
 def _preop_conditions(validity_days):

@@ -21,7 +21,7 @@ from journeys.models import (
     User,
 )
 from journeys.readiness import missing_tests
-from journeys.transitions import stage_complete
+from journeys.transitions import stage_complete, stage_skip
 from journeys.worklist import page_rows, page_with_flags, with_flags, worklist_journeys
 from tests.conftest import make_user
 
@@ -68,6 +68,18 @@ def test_each_row_shows_procedure_surgeon_date_step_and_flags(nurse_client, jour
     assert "1 failed reminder" in page
     assert "Pre-op test not scheduled" in page
     assert "Readiness gate blocked" in page
+
+
+def test_an_overdue_item_of_a_skipped_step_is_not_counted(nurse_client, journey, nurse):
+    item = journey.checklist_items.filter(done_at=None, stage__status="pending").first()
+    ChecklistItem.objects.filter(pk=item.pk).update(
+        due_date=timezone.localdate() - timedelta(days=2)
+    )
+    assert "1 overdue item" in rows(nurse_client)[1]
+
+    stage_skip(stage=item.stage, by=nurse)
+
+    assert "overdue item" not in rows(nurse_client)[1]
 
 
 @pytest.mark.parametrize(
