@@ -9,7 +9,6 @@ building a journey, a patient, a location and a test for every row was most of i
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from functools import cache
 from itertools import groupby
 
 from django.db.models import Exists, OuterRef
@@ -78,27 +77,43 @@ def week_start(day):
     return day - timedelta(days=day.weekday())
 
 
+# What the calendar reads, built once: resolving a queryset's joins and expressions cost
+# the page about as much as running it. Each page filters them to what its user may see
+# of its days (a clone). The appointments not cancelled, as rows:
+BOOKED = (
+    Appointment.objects.exclude(status=AppointmentStatus.CANCELLED)
+    .order_by("starts_at", "pk")  # Same time, same place: in booking order.
+    .values(
+        "pk",
+        "journey_id",
+        "journey__patient_id",
+        "journey__patient__full_name",
+        "kind",
+        "status",
+        "starts_at",
+        "duration",
+        "location__name",
+        "test_type__name",
+    )
+)
+# Surgeries set on a journey (enrolment sets only a date) with no surgery appointment:
+UNBOOKED_SURGERIES = (
+    Journey.objects.exclude(status=JourneyStatus.CANCELLED)
+    .exclude(
+        Exists(
+            Appointment.objects.filter(
+                journey=OuterRef("pk"), kind=AppointmentKind.SURGERY
+            ).exclude(status=AppointmentStatus.CANCELLED)
+        )
+    )
+    .values("pk", "patient_id", "patient__full_name", "surgery_at", "surgery_location__name")
+)
+
+
 def _appointment_entries(user, start, end, zone):
     schedule = url_format("journeys:schedule", 1)
     appointment = url_format("journeys:appointment", 2)
-    rows = (
-        Appointment.objects.visible_to(user)
-        .filter(starts_at__gte=start, starts_at__lt=end)
-        .exclude(status=AppointmentStatus.CANCELLED)
-        .order_by("starts_at", "pk")  # Same time, same place: in booking order.
-        .values(
-            "pk",
-            "journey_id",
-            "journey__patient_id",
-            "journey__patient__full_name",
-            "kind",
-            "status",
-            "starts_at",
-            "duration",
-            "location__name",
-            "test_type__name",
-        )
-    )
+    rows = BOOKED.visible_to(user).filter(starts_at__gte=start, starts_at__lt=end)
     kinds = choice_labels(AppointmentKind.choices)
     statuses = choice_labels(AppointmentStatus.choices)
     entries = []
@@ -125,27 +140,9 @@ def _appointment_entries(user, start, end, zone):
     return entries
 
 
-@cache
-def _unbooked_surgeries():
-    """Journeys with a surgery date and no surgery appointment of their own.
-
-    Built once per process: resolving the Exists() anew cost the page about as much as
-    running its query. Filtering clones it, so the shared queryset never changes.
-    """
-    booked = Appointment.objects.filter(
-        journey=OuterRef("pk"), kind=AppointmentKind.SURGERY
-    ).exclude(status=AppointmentStatus.CANCELLED)
-    return Journey.objects.exclude(status=JourneyStatus.CANCELLED).exclude(Exists(booked))
-
-
 def _surgery_entries(user, start, end, zone):
     schedule = url_format("journeys:schedule", 1)
-    rows = (
-        _unbooked_surgeries()
-        .visible_to(user)
-        .filter(surgery_at__gte=start, surgery_at__lt=end)
-        .values("pk", "patient_id", "patient__full_name", "surgery_at", "surgery_location__name")
-    )
+    rows = UNBOOKED_SURGERIES.visible_to(user).filter(surgery_at__gte=start, surgery_at__lt=end)
     return [
         Entry(
             starts_at=j["surgery_at"].astimezone(zone),

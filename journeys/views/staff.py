@@ -1,6 +1,6 @@
 """The care team's pages: the clinic's patients, stage updates, one journey's checklist."""
 
-from functools import cache, wraps
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -79,18 +79,15 @@ ACTIONS = {
 JOURNEY_QS = Journey.objects.select_related("clinic", "patient", "surgeon", "surgery_location")
 
 
-@cache
-def _with_medicine_counts():
-    """The journey with how many medicines it has, and how many still need classifying:
-    the patient page links to the medicines page instead of loading them. Counted over a
-    join in the journey's own query (two subqueries cost more to compile than to run);
-    without the surgeon, whom the page does not name. Built once per process, as
-    resolving the counts cost more than the query: filtering clones it."""
-    unclassified = Q(medications__medication__isnull=True)
-    return Journey.objects.select_related("clinic", "patient", "surgery_location").annotate(
-        medicine_count=Count("medications"),
-        medicines_to_classify=Count("medications", filter=unclassified),
-    )
+# The journey with how many medicines it has, and how many still need classifying: the
+# patient page links to the medicines page instead of loading them. Counted over a join
+# in the journey's own query (two subqueries cost more to compile than to run); without
+# the surgeon, whom the page does not name. Built once, like JOURNEY_QS: resolving the
+# counts anew cost about as much as the query.
+DETAIL_QS = Journey.objects.select_related("clinic", "patient", "surgery_location").annotate(
+    medicine_count=Count("medications"),
+    medicines_to_classify=Count("medications", filter=Q(medications__medication__isnull=True)),
+)
 
 
 def care_team_required(view):
@@ -183,7 +180,7 @@ def schedule_export(request):
 
 @care_team_required
 def journey_detail(request, journey_id):
-    journey = get_journey_for_user(request.user, journey_id, queryset=_with_medicine_counts())
+    journey = get_journey_for_user(request.user, journey_id, queryset=DETAIL_QS)
     page = load_care_team_page(journey)
     audit_journey_view(request, journey)
     context = {
