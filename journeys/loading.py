@@ -97,9 +97,8 @@ def load_journey_page(journey, *, with_history=False, next_appointment_only=Fals
     """
     stages = STAGES_WITH_HISTORY if with_history else STAGES
     if next_appointment_only:
-        appointments = SCHEDULED_APPOINTMENTS.filter(journey=journey, ends_at__gte=timezone.now())[
-            :1
-        ]
+        upcoming = SCHEDULED_APPOINTMENTS.filter(ends_at__gte=timezone.now())
+        appointments = upcoming.filter(journey=journey)[:1]
     else:
         appointments = APPOINTMENTS.filter(journey=journey)
     return JourneyPage(
