@@ -284,6 +284,10 @@ def test_a_nurse_can_enrol_and_use_a_security_key_instead_of_codes(live_server, 
     page.goto(f"{live_server.url}{reverse('mfa_add_webauthn')}")
     page.get_by_label("Password").fill(PASSWORD)  # allauth asks again before adding
     page.get_by_role("button", name="Confirm").click()
+    # allauth's script binds the key buttons on DOMContentLoaded: a click before that,
+    # on a busy machine, did nothing. The user, too, presses once the page has loaded.
+    expect(page).to_have_url(f"{live_server.url}{reverse('mfa_add_webauthn')}")
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Add").click()
     expect(page).to_have_url(re.compile(reverse("mfa_view_recovery_codes")))
     page.goto(f"{live_server.url}{WORKLIST}")
@@ -292,6 +296,7 @@ def test_a_nurse_can_enrol_and_use_a_security_key_instead_of_codes(live_server, 
     page.get_by_role("button", name="Sign out").click()
     browser_sign_in(page, live_server.url, new_nurse)
     expect(page).to_have_url(f"{live_server.url}{MFA_AUTHENTICATE}")
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Use a security key").click()
 
     expect(page).to_have_url(f"{live_server.url}{WORKLIST}")
