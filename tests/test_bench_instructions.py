@@ -35,9 +35,10 @@ def test_a_page_counts_the_same_twice_and_more_than_what_it_adds_to(bench):
     again = instructions.count_instructions(clinic, [floor], env=env)
 
     floor_count, layout_count = (count.per_request for count in first)
-    # The same code and data, the same count (within a quarter of a percent): that is
-    # what lets one run's table be compared with another's.
-    assert abs(again[0].per_request - floor_count) <= floor_count / 400
+    # The same code and data, the same count: eight runs of the floor here spread over
+    # 0.40%, and 1% is allowed, so noise does not fail it. That lets one run's table be
+    # compared with another's, for changes larger than that.
+    assert abs(again[0].per_request - floor_count) <= floor_count / 100
     # The layout is the floor plus a template: more work, counted as more.
     assert layout_count > floor_count * 1.1
 

@@ -2,9 +2,10 @@
 
 The throughput ratios of journeys/bench/load.py move with whatever else the machine is
 doing; an instruction count hardly does: the same code and data give the same count
-within a quarter of a percent (two runs of the floor, the layout and the audited read
-here differed by 0.10%, 0.23% and 0.02%). So a change to a page can be judged by its
-count, and a page's cost read beside the floor's.
+within half a percent. Eight runs of the floor here spread over 0.40%, of the layout
+0.18%, and of the patient home 0.01%: some ten thousand instructions either way, a
+larger share of a smaller page. So a change to a page of a percent or more can be
+judged by its count, and a page's cost read beside the floor's.
 
 Each page is asked for in a process of its own (journeys/bench/replay.py), under
 callgrind, with the production settings gunicorn runs with: FEW times, then MORE

@@ -296,8 +296,8 @@ def _instructions(results):
         "CPU instructions per request, counted by valgrind's callgrind in the web process "
         "(Python, Django, psycopg2's side of each query; not PostgreSQL's work), on the "
         "sample journey with production settings. Unlike the rates above, they stay within "
-        "a quarter of a percent from run to run for the same code and data, whatever else "
-        "the machine does (journeys/bench/instructions.py):\n\n"
+        "half a percent from run to run for the same code and data, whatever else the "
+        "machine does (journeys/bench/instructions.py):\n\n"
         + table(["page", "thousand instructions", "times the floor"], rows)
     )
 
