@@ -240,10 +240,6 @@ def _overdue_items(today):
     return OPEN_ITEMS.filter(due_date__lt=today)
 
 
-def _failed_reminders():
-    return FAILED_REMINDERS
-
-
 def _preop_conditions(validity_days):
     """Exists() for each pre-op flag, as journeys/readiness.py decides them."""
     required = Journey.required_tests.through.objects.filter(journey_id=OuterRef("pk"))
@@ -270,7 +266,7 @@ def _flag_condition(flag, today, validity_days):
     if flag == "overdue":
         return Exists(_overdue_items(today).filter(journey=OuterRef("pk")))
     if flag == "failed_reminders":
-        return Exists(_failed_reminders().filter(journey=OuterRef("pk")))
+        return Exists(FAILED_REMINDERS.filter(journey=OuterRef("pk")))
     preop = _preop_conditions(validity_days)
     if flag == "gate_open":
         return ~preop["gate_blocked"]
@@ -282,7 +278,7 @@ def _flags(today, validity_days):
         "current_title": current_stage_field("title"),
         "current_status": current_stage_field("status"),
         "overdue_items": _count(_overdue_items(today).filter(journey=OuterRef("pk"))),
-        "failed_reminders": _count(_failed_reminders().filter(journey=OuterRef("pk"))),
+        "failed_reminders": _count(FAILED_REMINDERS.filter(journey=OuterRef("pk"))),
         **_preop_conditions(validity_days),
     }
 
