@@ -12,6 +12,10 @@ callgrind, with the production settings gunicorn runs with: FEW times, then MORE
 times. The difference, per request, leaves out start-up and the first request's
 filling of per-process caches. It counts the web process (Python, Django and
 psycopg2's side of each query), not PostgreSQL's work.
+
+A page that renders a template is also asked for MORE times rendering it twice
+(replay.py): the difference from the normal run, per request, is what its template
+costs. What is left is what no template engine, however fast, would save.
 """
 
 import json
@@ -32,6 +36,11 @@ COLLECTED = re.compile(r"Collected : (\d+)")
 class InstructionCount:
     label: str
     per_request: int | None  # None: the page is not available
+    template: int | None = None  # of per_request, rendering the template; None: none
+
+    @property
+    def without_template(self):
+        return self.per_request - (self.template or 0)
 
 
 def available():
@@ -46,29 +55,37 @@ def count_instructions(bench, pages, *, env, processes=2):
     for page in pages:
         path = page.path(journey)
         targets[page.label] = (path, page.user(bench, journey).pk) if path else None
-    runs = [(target, times) for target in targets.values() if target for times in (FEW, MORE)]
+    runs = []
+    for page in pages:
+        if target := targets[page.label]:
+            runs += [(target, FEW, False), (target, MORE, False)]
+            if page.renders_template:
+                runs.append((target, MORE, True))
     with ThreadPoolExecutor(processes) as pool:
         collected = pool.map(lambda run: _collected(*run, env=env), runs)
         counted = dict(zip(runs, collected, strict=True))
-    return [
-        InstructionCount(page.label, _per_request(counted, targets[page.label])) for page in pages
-    ]
+    return [_count(page, targets[page.label], counted) for page in pages]
 
 
-def _per_request(counted, target):
+def _count(page, target, counted):
     if target is None:
-        return None
-    return (counted[(target, MORE)] - counted[(target, FEW)]) // (MORE - FEW)
+        return InstructionCount(page.label, None)
+    per_request = (counted[(target, MORE, False)] - counted[(target, FEW, False)]) // (MORE - FEW)
+    template = None
+    if page.renders_template:
+        template = (counted[(target, MORE, True)] - counted[(target, MORE, False)]) // MORE
+    return InstructionCount(page.label, per_request, template)
 
 
-def _collected(target, times, *, env):
+def _collected(target, times, render_twice, *, env):
     """Instructions callgrind counted in one replay process asking `times` times."""
     path, user = target
+    replayed = {"path": path, "user": user, "render_twice": render_twice}
     command = [
         "valgrind",
         "--tool=callgrind",
         "--callgrind-out-file=/dev/null",
-        *python("-m", "journeys.bench.replay", json.dumps({"path": path, "user": user})),
+        *python("-m", "journeys.bench.replay", json.dumps(replayed)),
         str(times),
     ]
     # A fixed hash seed: sets and dicts of strings then do the same work in every run.

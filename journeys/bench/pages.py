@@ -24,6 +24,7 @@ class Page:
     # The benchmark's own pages: a fixed path, as their URLs exist only in the
     # gunicorn the benchmark starts (SPINECARE_BENCH=true; journeys/bench/urls.py).
     bench_path: str = ""
+    renders_template: bool = True
 
     def path(self, journey):
         """The page's path for `journey`'s patient or care team; None if the URL is missing."""
@@ -60,7 +61,13 @@ PAGES = [
 ]
 # The same middleware, session and authentication as the pages, and nothing else.
 FLOOR_PATH = "/bench/floor/"
-FLOOR = Page("floor (minimal signed-in view)", "bench:floor", PATIENT, bench_path=FLOOR_PATH)
+FLOOR = Page(
+    "floor (minimal signed-in view)",
+    "bench:floor",
+    PATIENT,
+    bench_path=FLOOR_PATH,
+    renders_template=False,
+)
 # What every page adds to the floor and none can leave out, one part at a time: they
 # show how much of the floor's throughput is left for a page's own work.
 REFERENCES = [

@@ -279,27 +279,70 @@ def _instructions(results):
             "`--no-instructions`)."
         )
     floor = next((c for c in results.instructions if c.label.startswith("floor")), None)
+    floor_count = floor.per_request if floor else None
     rows = []
     for count in results.instructions:
         if count.per_request is None:
-            rows.append((count.label, "not available", ""))
+            rows.append((count.label, "not available", "", "", ""))
             continue
-        relative = count.per_request / floor.per_request if floor and floor.per_request else None
+        template = count.template
         rows.append(
             (
                 count.label,
                 f"{count.per_request / 1000:,.0f}",
-                f"{relative:.1f}" if relative else "",
+                _floors(count.per_request, floor_count),
+                f"{template / 1000:,.0f} ({template / count.per_request:.0%})"
+                if template is not None
+                else "",
+                _floors(count.without_template, floor_count) if template is not None else "",
             )
         )
+    header = [
+        "page",
+        "thousand instructions",
+        "times the floor",
+        "of which its template (thousand)",
+        "without its template, times the floor",
+    ]
     return (
         "CPU instructions per request, counted by valgrind's callgrind in the web process "
         "(Python, Django, psycopg2's side of each query; not PostgreSQL's work), on the "
         "sample journey with production settings. Unlike the rates above, they stay within "
         "half a percent from run to run for the same code and data, whatever else the "
-        "machine does (journeys/bench/instructions.py):\n\n"
-        + table(["page", "thousand instructions", "times the floor"], rows)
+        "machine does (journeys/bench/instructions.py). A page's template is counted by "
+        "asking for the page again with the template rendered twice; a query the template "
+        "itself runs (a form's list of choices) counts as the template's:\n\n"
+        + table(header, rows)
+        + _without_templates(results.instructions, floor_count)
     )
+
+
+def _floors(instructions, floor):
+    return f"{instructions / floor:.1f}" if floor else ""
+
+
+def _without_templates(counts, floor):
+    """What the pages would still cost if their templates cost nothing, beside the
+    reference that holds every part the others do (the layout and one audited read)."""
+    pages = [c for c in counts if c.template is not None and c.per_request]
+    references = [c for c in pages if c.label.startswith("reference")]
+    pages = [c for c in pages if c not in references]
+    if not floor or not pages:
+        return ""
+    least = min(c.without_template / floor for c in pages)
+    most = max(c.without_template / floor for c in pages)
+    text = (
+        f"\n\nWithout their templates, the pages would still cost {least:.1f} to {most:.1f} "
+        "times the floor's instructions"
+    )
+    if references:
+        reference = references[-1]
+        compared = "more" if least > reference.per_request / floor else "not all more"
+        text += (
+            f", {compared} than {reference.label.removeprefix('reference: ')} with its "
+            f"template ({reference.per_request / floor:.1f})"
+        )
+    return text + "."
 
 
 def _queries(results):
