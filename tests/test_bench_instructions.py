@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import connection
 
 from journeys.bench import instructions
+from journeys.bench.instructions import InstructionCount
 from journeys.bench.load import new_secret_key, production_env
 from journeys.bench.pages import FLOOR, REFERENCES, Page
 from journeys.bench.processes import database_url
@@ -60,6 +61,29 @@ def test_a_pages_template_is_counted_apart_from_the_rest_of_its_work(bench):
     share = f"{layout.template / 1000:,.0f} ({layout.template / layout.per_request:.0%})"
     assert f"| reference: the layout | {layout.per_request / 1000:,.0f} | " in text
     assert share in text
+
+
+def test_the_report_says_what_the_pages_would_cost_without_their_templates():
+    results = Results()
+    results.instructions = [
+        InstructionCount("floor (minimal signed-in view)", 6_000_000),
+        InstructionCount("reference: the layout and one audited read", 12_000_000, 3_000_000),
+        InstructionCount("patient home", 36_000_000, 15_000_000),
+        InstructionCount("staff worklist", 96_000_000, 42_000_000),
+    ]
+
+    text = _instructions(results)
+
+    assert "| patient home | 36,000 | 6.0 | 15,000 (42%) | 3.5 |" in text
+    assert "| staff worklist | 96,000 | 16.0 | 42,000 (44%) | 9.0 |" in text
+    assert (
+        "Without their templates, the pages would still cost 3.5 to 9.0 times the floor's "
+        "instructions, each more than the layout and one audited read with its template (2.0)."
+    ) in text
+    # A page whose work without its template is below the reference is said to be.
+    results.instructions[2] = InstructionCount("patient home", 20_000_000, 10_000_000)
+    text = _instructions(results)
+    assert "1.7 to 9.0 times the floor's instructions, not all more than the layout" in text
 
 
 def test_a_page_the_project_does_not_have_is_reported_not_available(bench):

@@ -9,8 +9,8 @@ every run asks for the same work. Any answer but 200 stops it with an error.
 With "render_twice": true in TARGET, each page renders its template twice and answers
 with the second: instructions.py subtracts a normal run to count what one rendering
 costs. The second rendering runs no query the first has already run (a queryset keeps
-its rows), so the difference is the template's own work, with any query the template
-itself asks for anew.
+its rows) and reuses what the first computed into cached properties, so the difference
+is the template's own work, with any property or query it asks for anew.
 """
 
 import json

@@ -337,9 +337,10 @@ def _without_templates(counts, floor):
     )
     if references:
         reference = references[-1]
-        compared = "more" if least > reference.per_request / floor else "not all more"
+        above = least > reference.per_request / floor
+        compared = "each more than" if above else "not all more than"
         text += (
-            f", {compared} than {reference.label.removeprefix('reference: ')} with its "
+            f", {compared} {reference.label.removeprefix('reference: ')} with its "
             f"template ({reference.per_request / floor:.1f})"
         )
     return text + "."
