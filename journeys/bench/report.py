@@ -324,25 +324,22 @@ def _floors(instructions, floor):
 def _without_templates(counts, floor):
     """What the pages would still cost if their templates cost nothing, beside the
     reference that holds every part the others do (the layout and one audited read)."""
-    pages = [c for c in counts if c.template is not None and c.per_request]
-    references = [c for c in pages if c.label.startswith("reference")]
-    pages = [c for c in pages if c not in references]
-    if not floor or not pages:
+    counted = [c for c in counts if c.template is not None and c.per_request]
+    references = [c for c in counted if c.label.startswith("reference")]
+    costs = [c.without_template / floor for c in counted if c not in references] if floor else []
+    if not costs:
         return ""
-    least = min(c.without_template / floor for c in pages)
-    most = max(c.without_template / floor for c in pages)
+    least = min(costs)
     text = (
-        f"\n\nWithout their templates, the pages would still cost {least:.1f} to {most:.1f} "
-        "times the floor's instructions"
+        f"\n\nWithout their templates, the pages would still cost {least:.1f} to "
+        f"{max(costs):.1f} times the floor's instructions"
     )
     if references:
         reference = references[-1]
-        above = least > reference.per_request / floor
-        compared = "each more than" if above else "not all more than"
-        text += (
-            f", {compared} {reference.label.removeprefix('reference: ')} with its "
-            f"template ({reference.per_request / floor:.1f})"
-        )
+        cost = reference.per_request / floor
+        compared = "each more than" if least > cost else "not all more than"
+        label = reference.label.removeprefix("reference: ")
+        text += f", {compared} {label} with its template ({cost:.1f})"
     return text + "."
 
 
