@@ -46,6 +46,7 @@ def test_a_small_benchmark_writes_every_section_without_errors(bench_services, t
         "## Goals",
     ):
         assert heading in text
+    assert "| SpineCare commit | " in text
     load_rows = [line for line in text.splitlines() if line.startswith("| ") and "| 1 |" in line]
     for page in (FLOOR, *PAGES):
         row = next(line for line in load_rows if line.startswith(f"| {page.label} |"))

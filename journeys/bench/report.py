@@ -2,6 +2,7 @@
 
 import os
 import platform
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -12,6 +13,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 from django.utils.text import capfirst
+
+from journeys.bench.processes import ROOT
 
 PAGE_RATIO_GOAL = 0.5  # of the floor's throughput, at the largest N
 P95_GOAL_MS = 100  # at 10 users
@@ -46,6 +49,23 @@ def table(header, rows):
     return "\n".join(lines)
 
 
+def code_revision(root=ROOT):
+    """The commit the figures were made at, so that two reports compare like with like."""
+    command = ["git", "describe", "--always", "--abbrev=7", "--exclude=*", "--dirty=+"]
+    try:
+        done = subprocess.run(  # noqa: S603 (a fixed git command)
+            command, cwd=root, capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown (no git)"
+    if done.returncode != 0:
+        return "unknown (not a git checkout)"
+    commit = done.stdout.strip()
+    if commit.endswith("+"):
+        return f"{commit[:-1]}, with uncommitted changes"
+    return commit
+
+
 def machine():
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
@@ -61,6 +81,7 @@ def machine():
     )
     mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
     return [
+        ("SpineCare commit", code_revision()),
         ("CPU", f"{os.cpu_count()} × {cpu}"),
         ("RAM", f"{mem_kib / 1024 / 1024:.1f} GiB"),
         ("OS", platform.platform()),
