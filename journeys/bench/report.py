@@ -301,23 +301,6 @@ def _instructions(results):
         )
     floor = next((c for c in results.instructions if c.label.startswith("floor")), None)
     floor_count = floor.per_request if floor else None
-    rows = []
-    for count in results.instructions:
-        if count.per_request is None:
-            rows.append((count.label, "not available", "", "", ""))
-            continue
-        template = count.template
-        rows.append(
-            (
-                count.label,
-                f"{count.per_request / 1000:,.0f}",
-                _floors(count.per_request, floor_count),
-                f"{template / 1000:,.0f} ({template / count.per_request:.0%})"
-                if template is not None
-                else "",
-                _floors(count.without_template, floor_count) if template is not None else "",
-            )
-        )
     header = [
         "page",
         "thousand instructions",
@@ -325,6 +308,20 @@ def _instructions(results):
         "of which its template (thousand)",
         "without its template, times the floor",
     ]
+    rows = []
+    for count in results.instructions:
+        if count.per_request is None:
+            rows.append((count.label, "not available", *[""] * (len(header) - 2)))
+            continue
+        row = [count.label, f"{count.per_request / 1000:,.0f}"]
+        row.append(_floors(count.per_request, floor_count))
+        if count.template is None:
+            row += ["", ""]
+        else:
+            share = count.template / count.per_request
+            row.append(f"{count.template / 1000:,.0f} ({share:.0%})")
+            row.append(_floors(count.without_template, floor_count))
+        rows.append(row)
     return (
         "CPU instructions per request, counted by valgrind's callgrind in the web process "
         "(Python, Django, psycopg2's side of each query; not PostgreSQL's work), on the "
